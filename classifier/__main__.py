@@ -1,0 +1,5 @@
+"""``python -m classifier``: the credscore command."""
+
+from classifier.cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""The ``credscore`` command: a thin layer over the library.
+
+Each command parses options, calls one library function, renders the result and picks the exit
+code. Library errors become one line on stderr here, in :class:`_Group`, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import click
+
+from classifier import __version__
+from classifier.errors import CredscoreError, ExitCode
+
+
+class _Group(click.Group):
+    """Turn library errors and OS errors into one-line messages and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CredscoreError as exc:
+            raise _failure(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise _failure(f"{where}{exc.strerror or exc}") from None
+
+
+def _failure(message: str) -> click.ClickException:
+    failure = click.ClickException(message)
+    failure.exit_code = ExitCode.ERROR
+    return failure
+
+
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+def model_option(command):
+    """``--model PATH`` (or ``$CREDSCORE_MODEL``), passed as ``model_path``."""
+    return click.option(
+        "--model",
+        "model_path",
+        type=click.Path(path_type=Path),
+        envvar="CREDSCORE_MODEL",
+        help="Model folder [default: $CREDSCORE_MODEL, else the default model, trained on first use].",
+    )(command)
+
+
+def _load(model_path: Path | None):
+    """Load the model to use; build the default model from the bundled labels when needed."""
+    from classifier.model import ModelVersionWarning, load_model
+
+    if model_path is None:
+        _ensure_default_model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelVersionWarning)
+        model = load_model(model_path)
+    for warning in caught:
+        _warn(str(warning.message))
+    return model
+
+
+def _ensure_default_model() -> None:
+    """Train the default model when it is missing or older than the bundled labels."""
+    from classifier.errors import ModelError
+    from classifier.model import default_model_dir, read_manifest
+    from training.dataset import load_dataset
+
+    folder = default_model_dir()
+    dataset = load_dataset()
+    try:
+        manifest = read_manifest(folder)
+    except ModelError:
+        click.echo(f"No default model yet: training one from the bundled labels into {folder} ...", err=True)
+    else:
+        if manifest.get("training_data", {}).get("sha256") == dataset.sha256:
+            return
+        click.echo(f"The bundled labels changed: retraining the default model in {folder} ...", err=True)
+    from training.train import train
+
+    result = train(dataset, folder)
+    click.echo(f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {result.cv_metrics.macro_f1:.3f}).", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="credscore")
+def cli():
+    """Tell reporting, opinion and disinformation-style text apart.
+
+    \b
+    Examples:
+        credscore score "Officials said 40 people were evacuated. This is a disgrace."
+        credscore train --labels my_labels.jsonl --output models/mine
+        credscore evaluate --model models/mine held_out.tsv
+    """
+
+
+@cli.command(name="score")
+@click.argument("text", required=False)
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@click.option("--terms", default=5, show_default=True, type=click.IntRange(0, 20), help="Driving terms per segment.")
+def score_cli(text, model_path, as_json, terms):
+    """Score TEXT (or standard input) segment by segment.
+
+    \b
+    Examples:
+        credscore score "Putin must flatten kyiv now"
+        cat article.txt | credscore score --json
+    """
+    from classifier.outputs import render_json, render_table
+    from classifier.score import score_text
+
+    if text is None:
+        stdin = click.get_text_stream("stdin")
+        if stdin.isatty():
+            raise click.UsageError("give TEXT, or pipe text on standard input")
+        text = stdin.read()
+    result = score_text(text, _load(model_path), terms=terms)
+    click.echo(render_json(result) if as_json else render_table(result))
+
+
+@cli.command(name="train")
+@click.option(
+    "--labels",
+    "label_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Model folder to write [default: $CREDSCORE_MODEL, else the default model].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def train_cli(label_paths, output, as_json):
+    """Train a model from labelled segments and report its grouped cross-validation.
+
+    \b
+    Examples:
+        credscore train
+        credscore train --labels labels/ --labels extra.tsv --output models/mine
+    """
+    from classifier.outputs import render_json, render_metrics
+    from training.dataset import load_dataset
+    from training.train import train
+
+    dataset = load_dataset(label_paths)
+    for message in dataset.warnings:
+        _warn(message)
+    click.echo(
+        f"Training on {len(dataset.records)} segments from {len(set(dataset.groups))} documents ...",
+        err=True,
+    )
+    result = train(dataset, output)
+    if as_json:
+        click.echo(render_json(result.manifest))
+        return
+    click.echo(render_metrics(result.cv_metrics.to_dict(), title=f"Grouped cross-validation ({result.manifest['cv']})"))
+    if result.previous_macro_f1 is not None:
+        change = result.cv_metrics.macro_f1 - result.previous_macro_f1
+        click.echo(f"previous model at this path: macro-F1 {result.previous_macro_f1:.3f} ({change:+.3f} now)")
+    click.echo(f"saved {result.path} in {result.seconds:.1f} s")
+
+
+@cli.command(name="evaluate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate_cli(files, model_path, as_json):
+    """Compare a model's labels with the labels in FILES (.jsonl, .csv, .tsv or folders).
+
+    \b
+    Examples:
+        credscore evaluate held_out.tsv
+        credscore evaluate --model models/mine --json held_out.jsonl
+    """
+    from classifier.outputs import render_json, render_metrics
+    from training.dataset import load_dataset
+    from training.evaluate import evaluate
+
+    dataset = load_dataset(files)
+    for message in dataset.warnings:
+        _warn(message)
+    model = _load(model_path)
+    metrics = evaluate(model, dataset)
+    if as_json:
+        click.echo(render_json({"model": model.info(), "metrics": metrics.to_dict()}))
+    else:
+        click.echo(render_metrics(metrics.to_dict(), title=f"Model {model.path} on {', '.join(map(str, files))}"))
+
+
+@cli.command(name="info")
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def info_cli(model_path, as_json):
+    """Show which model is in use and its manifest.
+
+    \b
+    Examples:
+        credscore info
+        credscore info --model models/mine --json
+    """
+    from classifier.model import read_manifest, resolve_model_dir
+    from classifier.outputs import render_info, render_json
+
+    if model_path is None:
+        _ensure_default_model()
+    folder = resolve_model_dir(model_path)
+    manifest = read_manifest(folder)
+    click.echo(render_json({"path": str(folder), "manifest": manifest}) if as_json else render_info(manifest, str(folder)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="credscore")

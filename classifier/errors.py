@@ -1,0 +1,27 @@
+"""Typed errors of the library; the CLI turns each into one line on stderr."""
+
+import enum
+
+
+class CredscoreError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class InputError(CredscoreError):
+    """Text or a file given by the user cannot be used."""
+
+
+class LabelError(CredscoreError):
+    """Labelled data is invalid (unknown label, duplicate id, conflict...)."""
+
+
+class ModelError(CredscoreError):
+    """A model folder is missing, corrupt, tampered with or incompatible."""
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes of the ``credscore`` command."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2

@@ -1,0 +1,76 @@
+"""Render results for people (plain text) and programs (JSON)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from classifier import LABELS
+from classifier.score import DocumentScore
+
+_SHORT = {"reporting": "rep", "opinion": "opi", "disinformation": "dis"}
+
+
+def render_json(data: Any) -> str:
+    """One JSON document (``to_dict()`` is called on results that have it)."""
+    if hasattr(data, "to_dict"):
+        data = data.to_dict()
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def render_table(result: DocumentScore, *, width: int = 88) -> str:
+    """A readable report: each segment's label, scores, text and terms, then the summary."""
+    lines = []
+    for n, s in enumerate(result.segments, 1):
+        scores = "  ".join(f"{_SHORT[label]} {s.scores[label]:.2f}" for label in LABELS)
+        lines.append(f"[{n}] {s.label:<15} {scores}")
+        lines += textwrap.wrap(s.segment.text, width, initial_indent="    ", subsequent_indent="    ")
+        if s.terms:
+            lines.append("    terms: " + ", ".join(term for term, _ in s.terms))
+    shares = ", ".join(f"{label} {share:.0%}" for label, share in result.shares.items())
+    worst = result.most_disinformation
+    lines += [
+        "",
+        f"Summary: {len(result.segments)} segments: {shares}",
+        f"Most disinformation-like: [{result.segments.index(worst) + 1}] "
+        f"{worst.scores['disinformation']:.2f} {textwrap.shorten(worst.segment.text, 60)!r}",
+        f"Model: {result.model['path']} (sha256 {result.model['sha256'][:12]}, "
+        f"created {result.model['created']})",
+    ]
+    return "\n".join(lines)
+
+
+def render_metrics(metrics: dict[str, Any], *, title: str) -> str:
+    """Per-label precision/recall/F1, macro-F1 and the confusion matrix as text."""
+    lines = [title, f"{'label':<16}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+    for label, m in metrics["per_class"].items():
+        lines.append(
+            f"{label:<16}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}"
+        )
+    lines.append(f"macro-F1 {metrics['macro_f1']:.3f}   accuracy {metrics['accuracy']:.3f}   rows {metrics['rows']}")
+    lines.append("confusion (rows: gold, columns: predicted)")
+    lines.append(" " * 16 + "".join(f"{_SHORT[label]:>7}" for label in LABELS))
+    for label, row in zip(LABELS, metrics["confusion"]):
+        lines.append(f"{label:<16}" + "".join(f"{n:>7}" for n in row))
+    return "\n".join(lines)
+
+
+def render_info(manifest: dict[str, Any], path: str) -> str:
+    """The model in use and its manifest, as ``key: value`` lines."""
+    data = manifest.get("training_data", {})
+    metrics = manifest.get("cv_metrics") or {}
+    versions = ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items())
+    return "\n".join(
+        [
+            f"model: {path}",
+            f"created: {manifest.get('created', '?')}",
+            f"sha256: {manifest.get('model_sha256', '?')}",
+            f"versions: {versions}",
+            f"labels: {', '.join(manifest.get('labels', []))}",
+            f"training data: {data.get('rows', '?')} rows from {data.get('documents', '?')} documents "
+            f"({', '.join(data.get('files', []))}), sha256 {data.get('sha256', '?')[:12]}",
+            f"label counts: {data.get('label_counts', {})}",
+            f"cross-validation: {manifest.get('cv', '?')}, macro-F1 {metrics.get('macro_f1', '?')}",
+        ]
+    )

@@ -1,0 +1,86 @@
+"""Split text into segments (lines, then sentences) with character offsets.
+
+Comment threads are line-based, so text is cut at line breaks first; each line is then split
+into sentences by nltk's Punkt tokenizer, built in code from a fixed list of abbreviations so
+that nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+#: Abbreviations after which a period does not end a sentence (lower case, final period dropped).
+ABBREVIATIONS: frozenset[str] = frozenset(
+    """
+    mr mrs ms dr prof sr jr st mt ft
+    sen rep gov gen lt col maj capt cmdr adm sgt cpl pvt pres supt insp det
+    u.s u.k u.n e.u u.s.a d.c
+    inc corp co ltd llc plc dept univ assn est approx
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    mon tue tues wed thu thurs fri sat sun
+    no nos vol pp p fig ed eds rev
+    vs etc e.g i.e al cf
+    a.m p.m
+    ave blvd rd
+    """.split()
+)
+
+#: Words that start a new sentence even right after an abbreviation ("at 3 p.m. The ...").
+SENTENCE_STARTERS: frozenset[str] = frozenset(
+    """
+    the a an this that these those it its he she they we i you his her their our my
+    but and however meanwhile yet so also in on at after before when while if although
+    there here some many most officials police
+    """.split()
+)
+
+_LINE = re.compile(r"[^\r\n]+")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of the input text: ``text == source[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    """Punkt with the project's abbreviations; imported lazily (nltk is slow to import)."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    params.sent_starters = set(SENTENCE_STARTERS)
+    return PunktSentenceTokenizer(params)
+
+
+def segment(text: str) -> list[Segment]:
+    """Split ``text`` into line and sentence segments.
+
+    Parameters
+    ----------
+    text : str
+        Any text; line breaks always end a segment.
+
+    Returns
+    -------
+    list[Segment]
+        Non-empty segments in order, stripped of surrounding white space, with offsets into
+        ``text`` such that ``text[s.start:s.end] == s.text``.
+    """
+    tokenizer = _tokenizer()
+    segments = []
+    for line in _LINE.finditer(text):
+        for start, end in tokenizer.span_tokenize(line.group()):
+            piece = line.group()[start:end]
+            stripped = piece.strip()
+            if not stripped:
+                continue
+            offset = line.start() + start + (len(piece) - len(piece.lstrip()))
+            segments.append(Segment(stripped, offset, offset + len(stripped)))
+    return segments

@@ -1,0 +1,1 @@
+"""credscore's hand-labelled segments, shipped as package data (see GUIDELINES.md)."""

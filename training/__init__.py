@@ -1,0 +1,1 @@
+"""Training side of credscore: labelled data -> dataset -> model + manifest -> evaluation."""

@@ -1,0 +1,229 @@
+"""Load labelled segments from JSONL, CSV or TSV files (or folders of them) and validate them."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifier import LABELS
+from classifier.errors import InputError, LabelError
+
+SUFFIXES = (".jsonl", ".csv", ".tsv")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One labelled segment and where it was read from."""
+
+    id: str
+    text: str
+    label: str
+    doc: str
+    file: str
+    line: int
+    origin: str = ""
+    source: str = ""
+    note: str = ""
+    topic: str = ""
+    register: str = ""
+
+    @property
+    def where(self) -> str:
+        """``file:line`` for error messages."""
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated records, the files they came from and a content hash."""
+
+    records: tuple[Record, ...]
+    files: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text for r in self.records]
+
+    @property
+    def labels(self) -> list[str]:
+        return [r.label for r in self.records]
+
+    @property
+    def groups(self) -> list[str]:
+        return [r.doc for r in self.records]
+
+    @property
+    def sha256(self) -> str:
+        """Hash of (text, label, doc) rows in order: independent of file format and notes."""
+        digest = hashlib.sha256()
+        for r in self.records:
+            digest.update(json.dumps([r.text, r.label, r.doc], ensure_ascii=False).encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+
+def bundled_labels_dir() -> Path:
+    """The ``labels/`` folder shipped with credscore (package data, or the source tree)."""
+    try:
+        from importlib.resources import files
+
+        return Path(str(files("credscore_labels")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "labels"
+
+
+def normalise(text: str) -> str:
+    """Text as compared for duplicates: case-folded, white space collapsed."""
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def label_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders to the label files they hold (sorted); keep files as given.
+
+    Raises
+    ------
+    InputError
+        A path does not exist, has an unsupported suffix, or a folder holds no label file.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+            if not inside:
+                raise InputError(f"{path}: folder holds no .jsonl, .csv or .tsv file")
+            found.extend(inside)
+        elif path.is_file():
+            if path.suffix not in SUFFIXES:
+                raise InputError(f"{path}: unsupported file type; use .jsonl, .csv or .tsv")
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return found
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row) pairs of one file, whatever its format."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            if path.suffix == ".jsonl":
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                    if not isinstance(row, dict):
+                        raise InputError(f"{path}:{number}: expected a JSON object")
+                    yield number, row
+            else:
+                reader = csv.DictReader(handle, delimiter="\t" if path.suffix == ".tsv" else ",")
+                for row in reader:
+                    yield reader.line_num, row
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def read_records(path: Path) -> list[Record]:
+    """Parse one label file into records (not yet validated across files).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or parsed, or lacks a ``text`` or ``label`` column.
+    """
+    records = []
+    for number, row in _rows(path):
+        for column in ("text", "label"):
+            if column not in row or row[column] is None:
+                raise InputError(f"{path}:{number}: missing column '{column}'")
+        text = str(row["text"]).strip()
+        records.append(
+            Record(
+                id=str(row.get("id") or f"{path.name}:{number}"),
+                text=text,
+                label=str(row["label"]).strip(),
+                doc=str(row.get("doc") or path.name),
+                file=str(path),
+                line=number,
+                **{k: str(row.get(k) or "") for k in ("origin", "source", "note", "topic", "register")},
+            )
+        )
+    return records
+
+
+def validate(records: list[Record]) -> list[str]:
+    """Check records across files; return warnings for what is tolerated.
+
+    Raises
+    ------
+    LabelError
+        Unknown label, empty text, duplicate id, or the same text with two labels,
+        naming the file and line.
+    """
+    ids: dict[str, Record] = {}
+    texts: dict[str, Record] = {}
+    warnings = []
+    for r in records:
+        if r.label not in LABELS:
+            raise LabelError(f"{r.where}: unknown label '{r.label}'; use one of {', '.join(LABELS)}")
+        if not r.text:
+            raise LabelError(f"{r.where}: empty text")
+        if r.id in ids:
+            raise LabelError(f"{r.where}: duplicate id '{r.id}' (first at {ids[r.id].where})")
+        ids[r.id] = r
+        key = normalise(r.text)
+        first = texts.get(key)
+        if first is None:
+            texts[key] = r
+        elif first.label != r.label:
+            raise LabelError(
+                f"{r.where}: same text as {first.where} but labelled '{r.label}', not '{first.label}'"
+            )
+        else:
+            warnings.append(f"{r.where}: duplicate of {first.where}; the copy is ignored")
+    return warnings
+
+
+def load_dataset(paths: Iterable[str | Path] | None = None) -> Dataset:
+    """Read and validate labelled segments.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path, optional
+        Files (``.jsonl``, ``.csv``, ``.tsv``) or folders of them; the bundled ``labels/`` when
+        omitted.
+
+    Returns
+    -------
+    Dataset
+        The valid records (exact duplicates with the same label dropped, with a warning).
+
+    Raises
+    ------
+    InputError, LabelError
+        Unreadable or malformed files, invalid records.
+    """
+    files = label_files(paths if paths else [bundled_labels_dir()])
+    records = [record for path in files for record in read_records(path)]
+    if not records:
+        raise LabelError(f"{', '.join(map(str, files))}: no labelled rows")
+    warnings = validate(records)
+    seen: set[str] = set()
+    unique = []
+    for r in records:
+        key = normalise(r.text)
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    return Dataset(tuple(unique), tuple(map(str, files)), tuple(warnings))

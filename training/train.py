@@ -1,0 +1,156 @@
+"""Fit the credscore pipeline on a dataset, measure it with grouped CV, and save it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from classifier import LABELS
+from classifier.errors import LabelError, ModelError
+from classifier.model import read_manifest, resolve_model_dir, save_model
+from training.dataset import Dataset
+from training.evaluate import Metrics, compute_metrics
+
+CV_FOLDS = 5
+CALIBRATION_FOLDS = 3
+MIN_ROWS_PER_LABEL = 3
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training run produced."""
+
+    path: Path
+    manifest: dict[str, Any]
+    cv_metrics: Metrics
+    previous_macro_f1: float | None
+    seconds: float
+
+
+def _group_splits(labels: list[str], groups: list[str], folds: int):
+    """Train/test index splits that keep each group on one side (stratified when possible)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise LabelError(
+            "training data comes from one document; grouped cross-validation needs at least two "
+            "'doc' values"
+        )
+    splitter = StratifiedGroupKFold(n_splits=min(folds, n_groups))
+    return list(splitter.split(labels, labels, groups))
+
+
+def build_pipeline(labels: list[str], groups: list[str]):
+    """The unfitted pipeline: features, then calibrated multinomial logistic regression.
+
+    Calibration (sigmoid, one model refit on all rows) uses document-grouped folds so its
+    probabilities are learned on documents the classifier did not see.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from classifier.features import build_featurizer
+
+    linear = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+    calibrated = CalibratedClassifierCV(
+        linear, method="sigmoid", cv=_group_splits(labels, groups, CALIBRATION_FOLDS), ensemble=False
+    )
+    return Pipeline([("features", build_featurizer()), ("classifier", calibrated)])
+
+
+def fit(texts: list[str], labels: list[str], groups: list[str]):
+    """Fit a new pipeline on the given rows."""
+    return build_pipeline(labels, groups).fit(texts, labels)
+
+
+def cross_validate(dataset: Dataset, *, folds: int = CV_FOLDS) -> Metrics:
+    """Out-of-fold predictions with document-grouped folds, scored against the labels.
+
+    Returns
+    -------
+    Metrics
+        Every row is predicted once, by a model that saw none of its document.
+    """
+    texts, labels, groups = dataset.texts, dataset.labels, dataset.groups
+    predicted = [""] * len(texts)
+    for train_idx, test_idx in _group_splits(labels, groups, folds):
+        pipeline = fit(
+            [texts[i] for i in train_idx], [labels[i] for i in train_idx], [groups[i] for i in train_idx]
+        )
+        for i, label in zip(test_idx, pipeline.predict([texts[i] for i in test_idx])):
+            predicted[i] = label
+    return compute_metrics(labels, predicted)
+
+
+def check_trainable(dataset: Dataset) -> None:
+    """Refuse data that cannot train a three-label model.
+
+    Raises
+    ------
+    LabelError
+        A label has fewer than :data:`MIN_ROWS_PER_LABEL` rows.
+    """
+    for label in LABELS:
+        count = dataset.labels.count(label)
+        if count < MIN_ROWS_PER_LABEL:
+            raise LabelError(
+                f"{', '.join(dataset.files)}: {count} rows labelled '{label}'; training needs at "
+                f"least {MIN_ROWS_PER_LABEL} of each label"
+            )
+
+
+def _previous_macro_f1(folder: Path) -> float | None:
+    """The grouped-CV macro-F1 of the model already at ``folder``, if any."""
+    try:
+        return read_manifest(folder).get("cv_metrics", {}).get("macro_f1")
+    except ModelError:
+        return None
+
+
+def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
+    """Cross-validate, fit on all rows and save the model with its manifest.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Validated labelled rows (see :func:`training.dataset.load_dataset`).
+    output : str or Path, optional
+        Model folder; the default model folder when omitted.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    LabelError
+        Too few rows of a label, or fewer than two documents.
+    """
+    check_trainable(dataset)
+    started = time.perf_counter()
+    folder = resolve_model_dir(output)
+    previous = _previous_macro_f1(folder)
+    metrics = cross_validate(dataset)
+    pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
+    manifest = save_model(
+        pipeline,
+        folder,
+        {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "training_data": {
+                "sha256": dataset.sha256,
+                "rows": len(dataset.records),
+                "files": [Path(f).name for f in dataset.files],
+                "label_counts": {label: dataset.labels.count(label) for label in LABELS},
+                "documents": len(set(dataset.groups)),
+            },
+            "cv": f"{min(CV_FOLDS, len(set(dataset.groups)))}-fold, grouped by document",
+            "cv_metrics": metrics.to_dict(),
+        },
+    )
+    return TrainResult(folder, manifest, metrics, previous, time.perf_counter() - started)
