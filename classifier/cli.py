@@ -6,6 +6,7 @@ code. Library errors become one line on stderr here, in :class:`_Group`, and now
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -115,10 +116,9 @@ def score_cli(text, model_path, as_json, terms):
     from classifier.score import score_text
 
     if text is None:
-        stdin = click.get_text_stream("stdin")
-        if stdin.isatty():
+        if sys.stdin.isatty():
             raise click.UsageError("give TEXT, or pipe text on standard input")
-        text = stdin.read()
+        text = sys.stdin.read()
     result = score_text(text, _load(model_path), terms=terms)
     click.echo(render_json(result) if as_json else render_table(result))
 

@@ -37,6 +37,7 @@ SENTENCE_STARTERS: frozenset[str] = frozenset(
 )
 
 _LINE = re.compile(r"[^\r\n]+")
+_WORDLIKE = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,21 @@ def segment(text: str) -> list[Segment]:
         ``text`` such that ``text[s.start:s.end] == s.text``.
     """
     tokenizer = _tokenizer()
-    segments = []
+    segments: list[Segment] = []
     for line in _LINE.finditer(text):
+        first = len(segments)
         for start, end in tokenizer.span_tokenize(line.group()):
             piece = line.group()[start:end]
             stripped = piece.strip()
             if not stripped:
                 continue
             offset = line.start() + start + (len(piece) - len(piece.lstrip()))
+            if len(segments) > first and not _WORDLIKE.search(stripped):
+                # Punkt cuts "you!!" into "you!" and "!": a piece without a letter or digit
+                # belongs to the sentence before it.
+                previous = segments.pop()
+                end = offset + len(stripped)
+                segments.append(Segment(text[previous.start : end], previous.start, end))
+                continue
             segments.append(Segment(stripped, offset, offset + len(stripped)))
     return segments

@@ -1,0 +1,41 @@
+"""Shared fixtures: isolated user folders, a tiny labelled set, and models trained once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifier.model import save_model
+from training.dataset import load_dataset
+from training.train import fit
+
+DATA = Path(__file__).parent / "data"
+MINI_LABELS = DATA / "mini_labels.jsonl"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Point every user path (default model, config) at a temporary folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("CREDSCORE_MODEL", raising=False)
+    return tmp_path
+
+
+def _fit_and_save(dataset, folder: Path) -> Path:
+    pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
+    save_model(pipeline, folder, {"created": "test", "training_data": {"rows": len(dataset.records)}})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mini_model_dir(tmp_path_factory) -> Path:
+    """A model trained (without CV) on the 24-row test set: fast, for mechanics only."""
+    return _fit_and_save(load_dataset([MINI_LABELS]), tmp_path_factory.mktemp("mini") / "model")
+
+
+@pytest.fixture(scope="session")
+def bundled_model_dir(tmp_path_factory) -> Path:
+    """A model trained (without CV) on the bundled labels/: for judgement tests."""
+    return _fit_and_save(load_dataset(), tmp_path_factory.mktemp("bundled") / "model")

@@ -1,0 +1,174 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from classifier.cli import cli
+from conftest import MINI_LABELS
+
+COMMANDS = ["score", "train", "evaluate", "info"]
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def one_line_error(result, message):
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"Error: {message}\n"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.stdout
+
+
+def test_group_help_and_version():
+    assert all(c in run("--help").stdout for c in COMMANDS)
+    assert run("--version").stdout.startswith("credscore, version ")
+
+
+def test_score_table(mini_model_dir):
+    result = run("score", "--model", mini_model_dir, "The council met. What a farce!")
+    assert result.exit_code == 0
+    assert "[1]" in result.stdout and "[2]" in result.stdout and "Summary: 2 segments" in result.stdout
+
+
+def test_score_json_from_stdin(mini_model_dir):
+    result = run("score", "--model", mini_model_dir, "--json", input="The council met.\nWhat a farce!\n")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [s["text"] for s in data["segments"]] == ["The council met.", "What a farce!"]
+
+
+def test_model_from_environment(mini_model_dir, monkeypatch):
+    monkeypatch.setenv("CREDSCORE_MODEL", str(mini_model_dir))
+    data = json.loads(run("score", "--json", "x y z").stdout)
+    assert data["model"]["path"] == str(mini_model_dir)
+
+
+def test_default_model_is_trained_on_first_use(monkeypatch, tmp_path):
+    labels = tmp_path / "bundled"
+    labels.mkdir()
+    shutil.copy(MINI_LABELS, labels)
+    monkeypatch.setattr("training.dataset.bundled_labels_dir", lambda: labels)
+    first = run("score", "--json", "The council met.")
+    assert first.exit_code == 0, first.output
+    assert "No default model yet" in first.stderr
+    assert json.loads(first.stdout)["model"]["training_rows"] == 24
+    second = run("score", "The council met.")
+    assert second.stderr == ""  # reused, not retrained
+    with (labels / "mini_labels.jsonl").open("a") as handle:
+        handle.write('{"id": "new", "text": "A new row.", "label": "reporting", "doc": "test-new"}\n')
+    third = run("info")
+    assert "bundled labels changed" in third.stderr
+    assert "25 rows" in third.stdout
+
+
+def test_train_evaluate_info(tmp_path):
+    out = tmp_path / "mine"
+    trained = run("train", "--labels", MINI_LABELS, "--output", out)
+    assert trained.exit_code == 0, trained.output
+    assert "Grouped cross-validation" in trained.stdout and "macro-F1" in trained.stdout
+    retrained = run("train", "--labels", MINI_LABELS, "--output", out)
+    assert "previous model at this path" in retrained.stdout
+    evaluated = run("evaluate", "--model", out, "--json", MINI_LABELS)
+    assert evaluated.exit_code == 0
+    assert json.loads(evaluated.stdout)["metrics"]["rows"] == 24
+    info = run("info", "--model", out, "--json")
+    assert json.loads(info.stdout)["manifest"]["training_data"]["rows"] == 24
+
+
+def test_train_json_prints_the_manifest(tmp_path):
+    result = run("train", "--labels", MINI_LABELS, "--output", tmp_path / "m", "--json")
+    assert json.loads(result.stdout)["model_sha256"]
+
+
+def test_empty_text(mini_model_dir):
+    one_line_error(run("score", "--model", mini_model_dir, "   "), "no text to score: the input is empty")
+
+
+def test_unknown_label(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("text\tlabel\nHello there.\tsatire\n")
+    one_line_error(
+        run("train", "--labels", bad, "--output", tmp_path / "m"),
+        f"{bad}:2: unknown label 'satire'; use one of reporting, opinion, disinformation",
+    )
+
+
+def test_missing_column(tmp_path, mini_model_dir):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sentence,label\nHello.,opinion\n")
+    one_line_error(run("evaluate", "--model", mini_model_dir, bad), f"{bad}:2: missing column 'text'")
+
+
+def test_unreadable_file(tmp_path, mini_model_dir):
+    one_line_error(
+        run("evaluate", "--model", mini_model_dir, tmp_path / "nope.tsv"),
+        f"{tmp_path / 'nope.tsv'}: no such file or folder",
+    )
+
+
+def test_tampered_model(mini_model_dir, tmp_path):
+    folder = tmp_path / "tampered"
+    shutil.copytree(mini_model_dir, folder)
+    (folder / "model.joblib").write_bytes(b"evil")
+    one_line_error(
+        run("score", "--model", folder, "hi"),
+        f"{folder / 'model.joblib'}: checksum does not match its manifest; refusing to load it "
+        "(retrain with 'credscore train')",
+    )
+
+
+def test_missing_model(tmp_path):
+    one_line_error(
+        run("info", "--model", tmp_path / "none"),
+        f"{tmp_path / 'none'}: no model here; run 'credscore train --output {tmp_path / 'none'}'",
+    )
+
+
+def test_version_warning_is_one_line(mini_model_dir, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(mini_model_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["versions"]["joblib"] = "0.1"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = run("score", "--model", folder, "hi")
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == [
+        f"Warning: {folder}: model written with joblib 0.1, running {manifest['versions'] and __import__('joblib').__version__}; retrain if scores look wrong"
+    ]
+
+
+def installed_command() -> str:
+    found = Path(sys.executable).parent / "credscore"
+    return str(found) if found.exists() else shutil.which("credscore")
+
+
+def test_installed_command_end_to_end(mini_model_dir, isolated_home):
+    command = installed_command()
+    assert command, "the credscore console script is not installed"
+    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(isolated_home / "config"), "LC_ALL": "C.UTF-8"}
+    ok = subprocess.run(
+        [command, "score", "--json", "--model", str(mini_model_dir)],
+        input="The council met on Monday.\nThey are lying to you!!\n",
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(ok.stdout)["segments"]) == 2
+    bad = subprocess.run(
+        [command, "score", "--model", str(isolated_home / "none"), "x"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("Error: ")
+    module = subprocess.run([sys.executable, "-m", "classifier", "--help"], capture_output=True, text=True, env=env, timeout=120)
+    assert module.returncode == 0 and "score" in module.stdout

@@ -1,0 +1,33 @@
+import json
+
+from classifier.model import load_model
+from classifier.outputs import render_info, render_json, render_metrics, render_table
+from classifier.score import score_text
+from training.evaluate import compute_metrics
+
+
+def test_json_has_the_documented_shape(mini_model_dir):
+    result = score_text("The council met. What a farce!", load_model(mini_model_dir))
+    data = json.loads(render_json(result))
+    assert set(data) == {"model", "segments", "summary"}
+    segment = data["segments"][0]
+    assert set(segment) == {"text", "start", "end", "label", "scores", "terms"}
+    assert set(segment["scores"]) == {"reporting", "opinion", "disinformation"}
+
+
+def test_table_shows_every_segment_and_the_summary(mini_model_dir):
+    result = score_text("The council met.\nWhat a farce!", load_model(mini_model_dir))
+    table = render_table(result)
+    assert "The council met." in table and "What a farce!" in table
+    assert "Summary: 2 segments" in table and "Most disinformation-like" in table
+
+
+def test_metrics_table():
+    text = render_metrics(compute_metrics(["opinion", "reporting"], ["opinion", "opinion"]).to_dict(), title="T")
+    assert text.splitlines()[0] == "T"
+    assert "macro-F1" in text and "confusion" in text
+
+
+def test_info_lists_the_manifest(mini_model_dir):
+    text = render_info(load_model(mini_model_dir).manifest, "somewhere")
+    assert "model: somewhere" in text and "scikit-learn" in text
