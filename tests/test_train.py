@@ -51,3 +51,15 @@ def test_one_document_cannot_be_cross_validated(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(LabelError, match="at least two 'doc' values"):
         train(load_dataset([path]), tmp_path / "m")
+
+
+def test_a_label_found_in_one_document_still_trains(tmp_path):
+    # Like the seed documents: every disinformation row comes from the comment thread.
+    rows = [{"text": f"Officials said {i} boats left.", "label": "reporting", "doc": f"d{i % 4}"} for i in range(8)]
+    rows += [{"text": f"What a shame {i} times over.", "label": "opinion", "doc": f"d{i % 4}"} for i in range(8)]
+    rows += [{"text": f"They lie about {i} things, wake up!", "label": "disinformation", "doc": "thread"} for i in range(6)]
+    path = tmp_path / "f.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = train(load_dataset([path]), tmp_path / "m")
+    # no training fold of the thread's split has seen disinformation: grouped CV says so honestly
+    assert result.cv_metrics.per_class["disinformation"].recall == 0.0

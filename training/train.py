@@ -44,11 +44,25 @@ def _group_splits(labels: list[str], groups: list[str], folds: int):
     return list(splitter.split(labels, labels, groups))
 
 
+def _calibration_splits(labels: list[str], groups: list[str]):
+    """Document-grouped folds for calibration, or stratified folds when grouping would leave a
+    training fold without some label (a label found in one document only)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    every = set(labels)
+    if len(set(groups)) >= 2:
+        splits = _group_splits(labels, groups, CALIBRATION_FOLDS)
+        if all({labels[i] for i in train_idx} == every for train_idx, _ in splits):
+            return splits
+    folds = max(2, min(CALIBRATION_FOLDS, *(labels.count(label) for label in every)))
+    return list(StratifiedKFold(n_splits=folds).split(labels, labels))
+
+
 def build_pipeline(labels: list[str], groups: list[str]):
     """The unfitted pipeline: features, then calibrated multinomial logistic regression.
 
-    Calibration (sigmoid, one model refit on all rows) uses document-grouped folds so its
-    probabilities are learned on documents the classifier did not see.
+    Calibration (sigmoid, one model refit on all rows) uses document-grouped folds where it can,
+    so its probabilities are learned on documents the classifier did not see.
     """
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
@@ -58,7 +72,7 @@ def build_pipeline(labels: list[str], groups: list[str]):
 
     linear = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
     calibrated = CalibratedClassifierCV(
-        linear, method="sigmoid", cv=_group_splits(labels, groups, CALIBRATION_FOLDS), ensemble=False
+        linear, method="sigmoid", cv=_calibration_splits(labels, groups), ensemble=False
     )
     return Pipeline([("features", build_featurizer()), ("classifier", calibrated)])
 
@@ -135,8 +149,11 @@ def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
     started = time.perf_counter()
     folder = resolve_model_dir(output)
     previous = _previous_macro_f1(folder)
-    metrics = cross_validate(dataset)
-    pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
+    try:
+        metrics = cross_validate(dataset)
+        pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
+    except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
+        raise LabelError(f"{', '.join(dataset.files)}: cannot train on these rows ({exc})") from None
     manifest = save_model(
         pipeline,
         folder,
