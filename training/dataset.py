@@ -162,37 +162,56 @@ def read_records(path: Path) -> list[Record]:
     return records
 
 
+def find_problems(records: list[Record]) -> tuple[list[str], list[str]]:
+    """Every problem of a set of records, as ``(errors, warnings)`` messages naming file:line.
+
+    Errors: unknown label, empty text, duplicate id, the same text with two labels.
+    Warnings: the same text twice with the same label (the copy is ignored).
+    """
+    ids: dict[str, Record] = {}
+    texts: dict[str, Record] = {}
+    errors: list[str] = []
+    warnings: list[str] = []
+    for r in records:
+        if r.label not in LABELS:
+            errors.append(f"{r.where}: unknown label '{r.label}'; use one of {', '.join(LABELS)}")
+        if not r.text:
+            errors.append(f"{r.where}: empty text")
+        if r.id in ids:
+            errors.append(f"{r.where}: duplicate id '{r.id}' (first at {ids[r.id].where})")
+        ids.setdefault(r.id, r)
+        first = texts.setdefault(normalise(r.text), r)
+        if first is r:
+            continue
+        if first.label != r.label:
+            errors.append(
+                f"{r.where}: same text as {first.where} but labelled '{r.label}', not '{first.label}'"
+            )
+        else:
+            warnings.append(f"{r.where}: duplicate of {first.where}; the copy is ignored")
+    return errors, warnings
+
+
 def validate(records: list[Record]) -> list[str]:
     """Check records across files; return warnings for what is tolerated.
 
     Raises
     ------
     LabelError
-        Unknown label, empty text, duplicate id, or the same text with two labels,
-        naming the file and line.
+        The first error :func:`find_problems` finds (unknown label, empty text, duplicate id,
+        the same text with two labels), naming the file and line.
     """
-    ids: dict[str, Record] = {}
-    texts: dict[str, Record] = {}
-    warnings = []
-    for r in records:
-        if r.label not in LABELS:
-            raise LabelError(f"{r.where}: unknown label '{r.label}'; use one of {', '.join(LABELS)}")
-        if not r.text:
-            raise LabelError(f"{r.where}: empty text")
-        if r.id in ids:
-            raise LabelError(f"{r.where}: duplicate id '{r.id}' (first at {ids[r.id].where})")
-        ids[r.id] = r
-        key = normalise(r.text)
-        first = texts.get(key)
-        if first is None:
-            texts[key] = r
-        elif first.label != r.label:
-            raise LabelError(
-                f"{r.where}: same text as {first.where} but labelled '{r.label}', not '{first.label}'"
-            )
-        else:
-            warnings.append(f"{r.where}: duplicate of {first.where}; the copy is ignored")
+    errors, warnings = find_problems(records)
+    if errors:
+        more = f" (and {len(errors) - 1} more problems; see 'credscore labels check')" if len(errors) > 1 else ""
+        raise LabelError(errors[0] + more)
     return warnings
+
+
+def read_all(paths: Iterable[str | Path] | None = None) -> tuple[list[Path], list[Record]]:
+    """The label files (the bundled ``labels/`` when ``paths`` is empty) and all their rows."""
+    files = label_files(paths if paths else [bundled_labels_dir()])
+    return files, [record for path in files for record in read_records(path)]
 
 
 def load_dataset(paths: Iterable[str | Path] | None = None) -> Dataset:
@@ -214,8 +233,7 @@ def load_dataset(paths: Iterable[str | Path] | None = None) -> Dataset:
     InputError, LabelError
         Unreadable or malformed files, invalid records.
     """
-    files = label_files(paths if paths else [bundled_labels_dir()])
-    records = [record for path in files for record in read_records(path)]
+    files, records = read_all(paths)
     if not records:
         raise LabelError(f"{', '.join(map(str, files))}: no labelled rows")
     warnings = validate(records)

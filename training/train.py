@@ -82,23 +82,32 @@ def fit(texts: list[str], labels: list[str], groups: list[str]):
     return build_pipeline(labels, groups).fit(texts, labels)
 
 
-def cross_validate(dataset: Dataset, *, folds: int = CV_FOLDS) -> Metrics:
-    """Out-of-fold predictions with document-grouped folds, scored against the labels.
+def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS):
+    """Probabilities of every row from a model that saw none of its document.
 
     Returns
     -------
-    Metrics
-        Every row is predicted once, by a model that saw none of its document.
+    numpy.ndarray
+        One row per record, columns in :data:`classifier.LABELS` order (a label missing from a
+        fold's training rows gets probability 0 in that fold).
     """
+    import numpy as np
+
     texts, labels, groups = dataset.texts, dataset.labels, dataset.groups
-    predicted = [""] * len(texts)
+    proba = np.zeros((len(texts), len(LABELS)))
     for train_idx, test_idx in _group_splits(labels, groups, folds):
         pipeline = fit(
             [texts[i] for i in train_idx], [labels[i] for i in train_idx], [groups[i] for i in train_idx]
         )
-        for i, label in zip(test_idx, pipeline.predict([texts[i] for i in test_idx])):
-            predicted[i] = label
-    return compute_metrics(labels, predicted)
+        columns = [LABELS.index(label) for label in pipeline.classes_]
+        proba[np.ix_(test_idx, columns)] = pipeline.predict_proba([texts[i] for i in test_idx])
+    return proba
+
+
+def cross_validate(dataset: Dataset, *, folds: int = CV_FOLDS) -> Metrics:
+    """Grouped cross-validation metrics: see :func:`out_of_fold_proba`."""
+    proba = out_of_fold_proba(dataset, folds=folds)
+    return compute_metrics(dataset.labels, [LABELS[i] for i in proba.argmax(axis=1)])
 
 
 def check_trainable(dataset: Dataset) -> None:
