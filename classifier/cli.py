@@ -160,7 +160,12 @@ def train_cli(label_paths, output, as_json):
     if as_json:
         click.echo(render_json(result.manifest))
         return
+    from classifier.model import load_model
+    from classifier.outputs import render_shortcuts
+    from training.audit import shortcuts
+
     click.echo(render_metrics(result.cv_metrics.to_dict(), title=f"Grouped cross-validation ({result.manifest['cv']})"))
+    click.echo(render_shortcuts(shortcuts(load_model(result.path), dataset)))
     if result.previous_macro_f1 is not None:
         change = result.cv_metrics.macro_f1 - result.previous_macro_f1
         click.echo(f"previous model at this path: macro-F1 {result.previous_macro_f1:.3f} ({change:+.3f} now)")
@@ -213,6 +218,42 @@ def info_cli(model_path, as_json):
     folder = resolve_model_dir(model_path)
     manifest = read_manifest(folder)
     click.echo(render_json({"path": str(folder), "manifest": manifest}) if as_json else render_info(manifest, str(folder)))
+
+
+@cli.group(name="labels")
+def labels_cli():
+    """Work with labelled data."""
+
+
+@labels_cli.command(name="check")
+@click.option(
+    "--labels",
+    "label_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
+)
+@click.option("--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Near-duplicate word 3-gram Jaccard.")
+@click.option("--review", default=20, show_default=True, type=click.IntRange(0), help="Review-queue size (0: skip the out-of-fold model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def labels_check_cli(label_paths, threshold, review, as_json):
+    """Audit labels: conflicts, duplicates, balance per topic and register, and a review queue.
+
+    Exits 1 when there are errors (conflicting labels, unknown labels, empty texts, duplicate
+    ids); near duplicates and imbalance are warnings.
+
+    \b
+    Examples:
+        credscore labels check
+        credscore labels check --labels my_labels.jsonl --review 50
+    """
+    from classifier.outputs import render_audit, render_json
+    from training.audit import audit
+
+    result = audit(label_paths, threshold=threshold, review=review)
+    click.echo(render_json(result) if as_json else render_audit(result))
+    if result.errors:
+        raise _failure(f"{len(result.errors)} errors in the labels; first: {result.errors[0]}")
 
 
 def main() -> None:

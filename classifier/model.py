@@ -171,6 +171,14 @@ class Model:
             names.append(name if kind == "word" else f"[{name}]" if kind == "style" else "")
         return names
 
+    def strongest_terms(self, k: int = 10) -> dict[str, list[tuple[str, float]]]:
+        """Per label, the ``k`` word or style features that push hardest towards it."""
+        strongest = {}
+        for row, label in zip(self._directions, LABELS):
+            order = row.argsort()[::-1][:k]
+            strongest[label] = [(self._feature_names[j], round(float(row[j]), 4)) for j in order]
+        return strongest
+
     def predict(self, texts: list[str], *, terms: int = 0):
         """Scores of ``texts`` and, with ``terms`` > 0, the features behind each top label.
 

@@ -74,3 +74,39 @@ def render_info(manifest: dict[str, Any], path: str) -> str:
             f"cross-validation: {manifest.get('cv', '?')}, macro-F1 {metrics.get('macro_f1', '?')}",
         ]
     )
+
+
+def render_shortcuts(report: dict[str, list[Any]]) -> str:
+    """Strongest terms per label; ``*`` marks a term whose rows cluster in one topic or source."""
+    lines = ["Strongest terms per label (* = over 60% of its rows from one topic or source):"]
+    for label, terms in report.items():
+        shown = ", ".join(f"{s.term}{'*' if s.flagged else ''}" for s in terms)
+        lines.append(f"  {label}: {shown}")
+    return "\n".join(lines)
+
+
+def render_audit(audit: Any, *, limit: int = 20) -> str:
+    """The label audit as text: problems, near duplicates, balance, review queue."""
+    lines = [f"{audit.rows} rows in {len(audit.files)} files"]
+    for title, items in (("errors", audit.errors), ("warnings", audit.warnings)):
+        lines.append(f"{len(items)} {title}")
+        lines += [f"  {item}" for item in items[:limit]]
+        if len(items) > limit:
+            lines.append(f"  ... and {len(items) - limit} more")
+    lines.append(f"{len(audit.near_duplicates)} near-duplicate pairs (word 3-gram Jaccard)")
+    for pair in audit.near_duplicates[:limit]:
+        lines.append(f"  {pair.similarity:.2f} {pair.first} ~ {pair.second}: {textwrap.shorten(pair.text, 60)!r}")
+    for field, rows in audit.balance.items():
+        if not rows:
+            continue
+        lines.append(f"labels per {field}" + " " * max(1, 24 - len(field)) + "".join(f"{_SHORT[l]:>6}" for l in LABELS))
+        for key, counts in rows.items():
+            lines.append(f"  {key:<30}" + "".join(f"{counts[l]:>6}" for l in LABELS))
+    if audit.review:
+        lines.append("review queue: given label least likely to the out-of-fold model")
+        for item in audit.review:
+            lines.append(
+                f"  {item.given_probability:.2f} {item.where} [{item.label} -> {item.predicted}] "
+                f"{textwrap.shorten(item.text, 70)!r}"
+            )
+    return "\n".join(lines)
