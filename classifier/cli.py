@@ -220,6 +220,100 @@ def info_cli(model_path, as_json):
     click.echo(render_json({"path": str(folder), "manifest": manifest}) if as_json else render_info(manifest, str(folder)))
 
 
+class _Progress:
+    """Progress on stderr: a bar sized from input bytes, or a row counter for stdin."""
+
+    def __init__(self, total: int | None, enabled: bool):
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.enabled = enabled
+        self.done_bytes = 0
+        self.rows = 0
+        self.bar = None
+        if enabled and total:
+            self.bar = click.progressbar(
+                length=total, file=sys.stderr, label="labelling", show_pos=False,
+                item_show_func=lambda _: self._status(),
+            ).__enter__()
+
+    def _status(self) -> str:
+        rate = self.rows / max(self.clock() - self.started, 1e-9)
+        return f"{self.rows:,} rows, {rate:,.0f} rows/s"
+
+    def __call__(self, rows: int, done_bytes: int) -> None:
+        self.rows = rows
+        if self.bar is not None:
+            self.bar.update(done_bytes - self.done_bytes, rows)
+            self.done_bytes = done_bytes
+        elif self.enabled:
+            click.echo(f"\r{self._status()}", err=True, nl=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif self.enabled and self.rows:
+            click.echo("", err=True)
+
+
+@cli.command(name="label")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file [default: standard output].")
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "tsv"]), help="Output format [default: from -o's suffix, else jsonl].")
+@click.option("--input-format", type=click.Choice(["txt", "csv", "tsv", "jsonl"]), help="Input format [default: from each file's suffix; txt for '-'].")
+@click.option("--text-column", default="text", show_default=True, help="Column (or JSON key) holding the text.")
+@click.option("--id-column", help="Column every row must have (named in error rows).")
+@click.option("--source-column", help="Column naming each row's source, for --summary [default: 'source' when present].")
+@click.option("--encoding", default="utf-8", show_default=True, help="Input encoding.")
+@click.option("--errors", "on_errors", type=click.Choice(["stop", "row"]), default="stop", show_default=True, help="Undecodable bytes: stop with an error, or make an error row.")
+@click.option("--documents", is_flag=True, help="txt inputs: one document per file, not one text per line.")
+@click.option("--segment", "segments", is_flag=True, help="Also score each row's sentences; the row is disinformation if any sentence is.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Worker processes.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run into the same -o file.")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Per-source summary file (.json or .csv).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@model_option
+@click.pass_context
+def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_column, source_column,
+              encoding, on_errors, documents, segments, jobs, resume, summary, quiet, model_path):
+    """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
+
+    Every input row gives one output row, in order, with its input fields plus label, scores and
+    model, or an error. Exit code 0 when every row was labelled, 3 when some rows are error rows.
+
+    \b
+    Examples:
+        credscore label comments.csv -o labelled.jsonl --summary sources.csv
+        zcat dump.jsonl.gz | credscore label - --input-format jsonl > out.jsonl
+        credscore label big.csv.gz -o out.csv --jobs 2 --resume
+    """
+    from classifier.batch import BatchOptions, label_inputs, part_path
+    from classifier.inputs import InputSpec, check_inputs, total_bytes
+
+    spec = InputSpec(
+        paths=tuple(inputs), input_format=input_format, text_column=text_column, id_column=id_column,
+        source_column=source_column, encoding=encoding, errors_as_rows=on_errors == "row", documents=documents,
+    )
+    check_inputs(spec)
+    options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format,
+                           summary=str(summary) if summary else None)
+    model = _load(model_path)
+    progress = _Progress(total_bytes(spec), enabled=not quiet and sys.stderr.isatty())
+    try:
+        report = label_inputs(spec, model, output=output, stream=sys.stdout, options=options, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        where = f"; rerun with --resume to continue from {part_path(output)}" if output else ""
+        click.echo(f"Interrupted: {output or 'the output'} was not changed{where}", err=True)
+        ctx.exit(ExitCode.INTERRUPTED)
+    progress.close()
+    click.echo(f"credscore: {report.line()}", err=True)
+    if report.first_error:
+        click.echo(f"first error row: {report.first_error}", err=True)
+    ctx.exit(report.exit_code)
+
+
 @cli.group(name="labels")
 def labels_cli():
     """Work with labelled data."""

@@ -25,3 +25,5 @@ class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1
     USAGE = 2
+    ROW_ERRORS = 3  # a batch finished, but some rows are error rows
+    INTERRUPTED = 130

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import LABELS, __version__
+from classifier.atomic import write_atomic
 from classifier.errors import ModelError
 
 FORMAT_VERSION = 1
@@ -62,18 +62,6 @@ def library_versions() -> dict[str, str]:
     return {"credscore": __version__, "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
 
 
-def _write_atomic(target: Path, write) -> None:
-    """Call ``write(temporary_path)``, then rename it over ``target``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write ``pipeline`` and its manifest into ``folder`` atomically.
 
@@ -96,7 +84,7 @@ def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> d
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / MODEL_FILE, lambda tmp: joblib.dump(pipeline, tmp, compress=3))
+    write_atomic(folder / MODEL_FILE, lambda tmp: joblib.dump(pipeline, tmp, compress=3))
     full = {
         "format_version": FORMAT_VERSION,
         "versions": library_versions(),
@@ -106,7 +94,7 @@ def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> d
         **manifest,
     }
     text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
-    _write_atomic(folder / MANIFEST_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomic(folder / MANIFEST_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return full
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from classifier import LABELS
@@ -110,3 +112,81 @@ def render_audit(audit: Any, *, limit: int = 20) -> str:
                 f"{textwrap.shorten(item.text, 70)!r}"
             )
     return "\n".join(lines)
+
+
+#: Fields credscore adds to every batch output row.
+ADDED_FIELDS = ("label", "scores", "model", "segments", "error")
+OUTPUT_FORMATS = ("jsonl", "csv", "tsv")
+
+
+def output_format(path: str | None, override: str | None) -> str:
+    """``override``, else the format named by the output file's suffix, else JSONL."""
+    if override:
+        return override
+    suffix = Path(path).suffix.lstrip(".") if path else ""
+    return suffix if suffix in OUTPUT_FORMATS else "jsonl"
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A batch record as delimited columns: scores spread out, nested values as JSON."""
+    flat = {}
+    for key, value in record.items():
+        if key == "scores" and isinstance(value, dict):
+            flat.update({f"score_{label}": value[label] for label in LABELS})
+        elif isinstance(value, (dict, list)):
+            flat[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[key] = value
+    return flat
+
+
+class RowWriter:
+    """Writes batch records as JSONL, CSV or TSV to an open text stream.
+
+    A delimited file's columns are the fields of the first records written, plus
+    ``extra_fields`` (JSON) for keys that appear only later, so no field is ever dropped.
+    """
+
+    def __init__(self, handle, fmt: str, *, header: list[str] | None = None):
+        self.handle, self.fmt = handle, fmt
+        self.header = header
+        self._csv = None
+        if fmt != "jsonl":
+            self._csv = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if self.fmt == "jsonl":
+            self.handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+            return
+        flat = [_flat(r) for r in records]
+        if self.header is None:
+            self.header = list(dict.fromkeys(k for r in flat for k in r))
+            if "score_disinformation" not in self.header:
+                self.header += [f"score_{label}" for label in LABELS]
+            for key in ("label", "model", "error", "extra_fields"):
+                if key not in self.header:
+                    self.header.append(key)
+            self._csv.writerow(self.header)
+        known = set(self.header)
+        for r in flat:
+            extra = {k: v for k, v in r.items() if k not in known}
+            if extra:
+                r["extra_fields"] = json.dumps(extra, ensure_ascii=False)
+            self._csv.writerow(["" if r.get(k) is None else r.get(k) for k in self.header])
+
+
+def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:
+    """Write the per-source summary as JSON, or CSV/TSV by the file's suffix, atomically."""
+    from classifier.atomic import write_atomic
+
+    fmt = output_format(str(path), None)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            if fmt == "jsonl" and Path(path).suffix != ".jsonl":
+                json.dump(rows, handle, indent=2, ensure_ascii=False)
+                handle.write("\n")
+            else:
+                RowWriter(handle, fmt).write(rows)
+
+    write_atomic(path, write)

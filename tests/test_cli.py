@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from classifier.cli import cli
 from conftest import MINI_LABELS
 
-COMMANDS = ["score", "train", "evaluate", "info"]
+COMMANDS = ["score", "train", "evaluate", "info", "label", "labels check"]
 
 
 def run(*args, input=None):
@@ -25,13 +25,13 @@ def one_line_error(result, message):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
-    result = run(command, "--help")
+    result = run(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
 
 
 def test_group_help_and_version():
-    assert all(c in run("--help").stdout for c in COMMANDS)
+    assert all(c.split()[0] in run("--help").stdout for c in COMMANDS)
     assert run("--version").stdout.startswith("credscore, version ")
 
 
@@ -172,3 +172,71 @@ def test_installed_command_end_to_end(mini_model_dir, isolated_home):
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("Error: ")
     module = subprocess.run([sys.executable, "-m", "classifier", "--help"], capture_output=True, text=True, env=env, timeout=120)
     assert module.returncode == 0 and "score" in module.stdout
+
+
+def test_label_stdin_to_stdout_reconciles_counts(mini_model_dir):
+    result = run("label", "--model", mini_model_dir, "-", input="The council met.\n\nWhat a farce!\n")
+    assert result.exit_code == 3
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [bool(r.get("error")) for r in rows] == [False, True, False]
+    assert result.stderr.splitlines()[-2] == "credscore: 3 rows read, 2 labelled, 1 errors"
+    assert result.stderr.splitlines()[-1] == "first error row: -:2: empty text"
+
+
+def test_label_gz_csv_to_tsv_file(mini_model_dir, tmp_path):
+    import gzip
+
+    source = tmp_path / "in.csv.gz"
+    source.write_bytes(gzip.compress(b"text,author\nThe council met.,ann\nWhat a farce!,bob\n"))
+    result = run("label", "--model", mini_model_dir, source, "-o", tmp_path / "out.tsv",
+                 "--source-column", "author", "--summary", tmp_path / "s.json", "--segment", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    lines = (tmp_path / "out.tsv").read_text().splitlines()
+    assert len(lines) == 3 and lines[0].split("\t")[:2] == ["text", "author"]
+    assert {r["source"] for r in json.loads((tmp_path / "s.json").read_text())} == {"ann", "bob"}
+    assert result.stderr.strip().endswith("credscore: 2 rows read, 2 labelled, 0 errors")
+
+
+def test_label_bad_inputs(mini_model_dir, tmp_path):
+    one_line_error(run("label", "--model", mini_model_dir, tmp_path / "none.csv"), f"{tmp_path / 'none.csv'}: no such file")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\n")
+    one_line_error(
+        run("label", "--model", mini_model_dir, bad),
+        f"{bad}:2: undecodable bytes for utf-8 at byte 0 of the line; fix the file, use --encoding, or --errors=row",
+    )
+    assert run("label", "--model", mini_model_dir, bad, "--errors", "row").exit_code == 3
+    one_line_error(run("label", "--model", mini_model_dir, bad, "--resume"), "--resume needs an output file (-o)")
+
+
+def test_label_interrupted(mini_model_dir, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("classifier.batch.label_inputs", interrupted)
+    source = tmp_path / "in.txt"
+    source.write_text("hello\n")
+    result = run("label", "--model", mini_model_dir, source, "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == (
+        f"Interrupted: {tmp_path / 'out.jsonl'} was not changed; rerun with --resume to continue from "
+        f"{tmp_path / '.out.jsonl.part'}"
+    )
+
+
+def test_installed_command_labels_a_file(mini_model_dir, isolated_home, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "The council met."}\n{"nope": 1}\nnot json\n{"text": "What a farce!"}\n')
+    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(isolated_home / "config"), "LC_ALL": "C.UTF-8"}
+    done = subprocess.run(
+        [installed_command(), "label", "--model", str(mini_model_dir), str(source), "-o", str(tmp_path / "out.csv")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "credscore: 4 rows read, 2 labelled, 2 errors" in done.stderr
+    import csv
+
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [bool(r["error"]) for r in rows] == [False, True, True, False]

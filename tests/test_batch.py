@@ -1,0 +1,150 @@
+import csv
+import json
+
+import pytest
+
+from classifier.batch import BatchOptions, label_inputs, part_path, score_rows
+from classifier.errors import ExitCode, InputError
+from classifier.inputs import InputSpec, Row
+from classifier.model import load_model
+
+TEXTS = [
+    "Officials said 40 people were evacuated on Monday.",
+    "This is a disgrace and the mayor should resign.",
+    "",
+    "They hide the truth, wake up!! The council is run by traitors.",
+] * 15  # 60 rows, 15 of them errors
+
+
+@pytest.fixture(scope="module")
+def model(mini_model_dir):
+    return load_model(mini_model_dir)
+
+
+@pytest.fixture
+def comments(tmp_path):
+    path = tmp_path / "in.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "source", "label"])
+        for i, text in enumerate(TEXTS):
+            writer.writerow([i, text, f"site{i % 3}", "gold"])
+    return path
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def run(comments, model, output, **options):
+    spec = InputSpec(paths=(str(comments),))
+    return label_inputs(spec, model, output=output, options=BatchOptions(**options))
+
+
+def test_every_row_out_in_order_with_fields(comments, model, tmp_path):
+    before = comments.read_bytes()
+    report = run(comments, model, tmp_path / "out.jsonl", chunk_rows=7)
+    out = read_jsonl(tmp_path / "out.jsonl")
+    assert [r["id"] for r in out] == [str(i) for i in range(60)]
+    assert (report.read, report.labelled, report.errors) == (60, 45, 15)
+    assert report.exit_code == ExitCode.ROW_ERRORS
+    for row in out:
+        assert row["input_label"] == "gold"  # an input field never overwritten
+        if row["text"]:
+            assert set(row["scores"]) == {"reporting", "opinion", "disinformation"}
+            assert sum(row["scores"].values()) == pytest.approx(1, abs=1e-5)
+            assert row["model"].startswith("credscore-")
+        else:
+            assert row["error"].endswith("empty text") and "label" not in row
+    assert comments.read_bytes() == before
+    assert not part_path(tmp_path / "out.jsonl").exists()
+
+
+def test_csv_output_round_trips(comments, model, tmp_path):
+    run(comments, model, tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        out = list(csv.DictReader(handle))
+    assert len(out) == 60
+    assert {"score_reporting", "score_opinion", "score_disinformation", "label", "error"} <= set(out[0])
+    assert out[2]["error"] and not out[2]["label"]
+
+
+def test_segment_rule(model):
+    rows = [Row({"text": t}, t, None, "x:1") for t in ["The council met on Monday. They lie, wake up traitors!!"]]
+    record = score_rows(model, rows, segments=True)[0]
+    assert [s["text"] for s in record["segments"]] == ["The council met on Monday.", "They lie, wake up traitors!!"]
+    if any(s["label"] == "disinformation" for s in record["segments"]):
+        assert record["label"] == "disinformation"
+    assert sum(record["scores"].values()) == pytest.approx(1, abs=1e-5)
+
+
+def test_interrupted_run_keeps_old_output_and_resumes(comments, model, tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous\n")
+    reference = tmp_path / "ref.jsonl"
+    run(comments, model, reference)
+
+    def interrupt(rows, _bytes):
+        if rows >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
+                     options=BatchOptions(chunk_rows=10), progress=interrupt)
+    assert target.read_text() == "previous\n"
+    part = part_path(target)
+    with part.open("a") as handle:
+        handle.write('{"half a li')  # a write cut mid-line
+    report = label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
+                          options=BatchOptions(chunk_rows=10, resume=True))
+    assert report.resumed == 20 and report.read == 60 and report.errors == 15
+    assert target.read_text() == reference.read_text()
+    assert not part.exists()
+
+
+def test_resume_csv(comments, model, tmp_path):
+    target = tmp_path / "out.csv"
+    reference = tmp_path / "ref.csv"
+    run(comments, model, reference)
+
+    def interrupt(rows, _bytes):
+        if rows >= 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
+                     options=BatchOptions(chunk_rows=15), progress=interrupt)
+    run(comments, model, target, chunk_rows=15, resume=True)
+    assert target.read_text() == reference.read_text()
+
+
+def test_resume_refuses_other_runs(comments, model, tmp_path):
+    with pytest.raises(InputError, match="no interrupted run to resume"):
+        run(comments, model, tmp_path / "out.jsonl", resume=True)
+
+    def interrupt(rows, _bytes):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        label_inputs(InputSpec(paths=(str(comments),)), model, output=tmp_path / "o.jsonl",
+                     options=BatchOptions(chunk_rows=10), progress=interrupt)
+    with pytest.raises(InputError, match="used other inputs, options or model"):
+        run(comments, model, tmp_path / "o.jsonl", resume=True, segments=True)
+
+
+def test_two_jobs_equal_one(comments, model, tmp_path):
+    run(comments, model, tmp_path / "one.jsonl", chunk_rows=8)
+    run(comments, model, tmp_path / "two.jsonl", chunk_rows=8, jobs=2)
+    assert (tmp_path / "one.jsonl").read_text() == (tmp_path / "two.jsonl").read_text()
+
+
+def test_summary_counts_every_row(comments, model, tmp_path):
+    run(comments, model, tmp_path / "out.jsonl", summary=str(tmp_path / "s.json"))
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert sorted(r["source"] for r in summary) == ["site0", "site1", "site2"]
+    assert sum(r["rows"] for r in summary) == 60 and sum(r["errors"] for r in summary) == 15
+    shares = [r["share_disinformation"] for r in summary]
+    assert shares == sorted(shares, reverse=True)
+    run(comments, model, tmp_path / "out.jsonl", summary=str(tmp_path / "s.csv"))
+    with (tmp_path / "s.csv").open(newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
