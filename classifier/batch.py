@@ -20,7 +20,7 @@ from classifier import LABELS, __version__
 from classifier.errors import ExitCode, InputError
 from classifier.inputs import InputSpec, Position, Row, read_rows
 from classifier.model import Model, load_model
-from classifier.outputs import ADDED_FIELDS, RowWriter, output_format, write_summary
+from classifier.outputs import ADDED_FIELDS, RowWriter, output_format
 from classifier.segment import segment
 from classifier.summary import SourceSummary
 
@@ -35,7 +35,6 @@ class BatchOptions:
     jobs: int = 1
     resume: bool = False
     output_format: str | None = None
-    summary: str | None = None
     chunk_rows: int = CHUNK_ROWS
 
 
@@ -56,6 +55,14 @@ class BatchReport:
             self.first_error = self.first_error or record["error"]
         else:
             self.labelled += 1
+
+    def merge(self, other: BatchReport) -> None:
+        """Add another run's counts (a cluster's parts)."""
+        self.read += other.read
+        self.labelled += other.labelled
+        self.errors += other.errors
+        self.resumed += other.resumed
+        self.first_error = self.first_error or other.first_error
 
     @property
     def exit_code(self) -> ExitCode:
@@ -231,6 +238,7 @@ def label_inputs(
     output: str | Path | None,
     stream=None,
     options: BatchOptions = BatchOptions(),
+    summary: SourceSummary | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchReport:
     """Label every row of the inputs and write one output row per input row, in order.
@@ -245,6 +253,8 @@ def label_inputs(
     stream : text stream, optional
         Where rows go when there is no output file (standard output).
     options : BatchOptions
+    summary : SourceSummary, optional
+        Accumulates every output row (resumed ones too) per source.
     progress : callable, optional
         Called after each chunk with (rows done, input bytes consumed).
 
@@ -259,7 +269,6 @@ def label_inputs(
     """
     fmt = output_format(str(output) if output else None, options.output_format)
     report = BatchReport()
-    summary = SourceSummary() if options.summary else None
     source_column = spec.source_column or "source"
     position = Position()
     rows: Iterator[Row] = read_rows(spec, position)
@@ -312,6 +321,4 @@ def label_inputs(
                 RowWriter(empty, fmt).write([])
         os.replace(part, output)
         key_path.unlink(missing_ok=True)
-    if summary is not None:
-        write_summary(summary.rows(), options.summary)
     return report

@@ -259,7 +259,7 @@ class _Progress:
 
 @cli.command(name="label")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file [default: standard output].")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file [default: standard output]; a folder with --dask.")
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "tsv"]), help="Output format [default: from -o's suffix, else jsonl].")
 @click.option("--input-format", type=click.Choice(["txt", "csv", "tsv", "jsonl"]), help="Input format [default: from each file's suffix; txt for '-'].")
 @click.option("--text-column", default="text", show_default=True, help="Column (or JSON key) holding the text.")
@@ -273,10 +273,11 @@ class _Progress:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same -o file.")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Per-source summary file (.json or .csv).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler; -o is then a folder with one output per input file.")
 @model_option
 @click.pass_context
 def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_column, source_column,
-              encoding, on_errors, documents, segments, jobs, resume, summary, quiet, model_path):
+              encoding, on_errors, documents, segments, jobs, resume, summary, quiet, dask_address, model_path):
     """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
 
     Every input row gives one output row, in order, with its input fields plus label, scores and
@@ -287,27 +288,46 @@ def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_
         credscore label comments.csv -o labelled.jsonl --summary sources.csv
         zcat dump.jsonl.gz | credscore label - --input-format jsonl > out.jsonl
         credscore label big.csv.gz -o out.csv --jobs 2 --resume
+        credscore label --dask tcp://scheduler:8786 'data/*.csv.gz' -o out/
     """
     from classifier.batch import BatchOptions, label_inputs, part_path
-    from classifier.inputs import InputSpec, check_inputs, total_bytes
+    from classifier.inputs import InputSpec, check_inputs, expand_inputs, total_bytes
 
     spec = InputSpec(
-        paths=tuple(inputs), input_format=input_format, text_column=text_column, id_column=id_column,
+        paths=expand_inputs(tuple(inputs)), input_format=input_format, text_column=text_column, id_column=id_column,
         source_column=source_column, encoding=encoding, errors_as_rows=on_errors == "row", documents=documents,
     )
     check_inputs(spec)
-    options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format,
-                           summary=str(summary) if summary else None)
+    from classifier.outputs import write_summary
+    from classifier.summary import SourceSummary
+
+    options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
     model = _load(model_path)
+    sources = SourceSummary() if summary else None
+    if dask_address:
+        from classifier.cluster import label_on_dask
+
+        if output is None:
+            raise click.UsageError("--dask writes one output per input file: give a folder with -o")
+        click.echo(f"Labelling {len(spec.paths)} files on {dask_address} ...", err=True)
+        report, parts = label_on_dask(dask_address, spec, model, output, options)
+        if sources is not None:
+            sources.merge(parts)
+            write_summary(sources.rows(), summary)
+        click.echo(f"credscore: {report.line()}", err=True)
+        ctx.exit(report.exit_code)
     progress = _Progress(total_bytes(spec), enabled=not quiet and sys.stderr.isatty())
     try:
-        report = label_inputs(spec, model, output=output, stream=sys.stdout, options=options, progress=progress)
+        report = label_inputs(spec, model, output=output, stream=sys.stdout, options=options,
+                              summary=sources, progress=progress)
     except KeyboardInterrupt:
         progress.close()
         where = f"; rerun with --resume to continue from {part_path(output)}" if output else ""
         click.echo(f"Interrupted: {output or 'the output'} was not changed{where}", err=True)
         ctx.exit(ExitCode.INTERRUPTED)
     progress.close()
+    if sources is not None:
+        write_summary(sources.rows(), summary)
     click.echo(f"credscore: {report.line()}", err=True)
     if report.first_error:
         click.echo(f"first error row: {report.first_error}", err=True)

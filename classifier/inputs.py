@@ -70,6 +70,28 @@ def input_format(path: str, override: str | None) -> str:
     return suffix
 
 
+def expand_inputs(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """Paths as given, with quoted glob patterns (``'data/*.csv.gz'``) expanded in sorted order.
+
+    Raises
+    ------
+    InputError
+        A pattern that matches no file.
+    """
+    import glob
+
+    expanded: list[str] = []
+    for path in paths:
+        if path == STDIN or Path(path).exists() or not glob.has_magic(path):
+            expanded.append(path)
+            continue
+        matches = sorted(glob.glob(path))
+        if not matches:
+            raise InputError(f"{path}: matches no file")
+        expanded.extend(matches)
+    return tuple(expanded)
+
+
 def total_bytes(spec: InputSpec) -> int | None:
     """Size of all input files on disk, or None when reading standard input."""
     if STDIN in spec.paths:

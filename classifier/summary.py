@@ -46,6 +46,16 @@ class SourceSummary:
         tally.labels[label] += 1
         tally.disinformation_score += disinformation_score or 0.0
 
+    def merge(self, other: SourceSummary) -> None:
+        """Add another summary's tallies (a cluster's parts)."""
+        for source, theirs in other._tallies.items():
+            mine = self._tallies[source]
+            mine.rows += theirs.rows
+            mine.errors += theirs.errors
+            mine.disinformation_score += theirs.disinformation_score
+            for label in LABELS:
+                mine.labels[label] += theirs.labels[label]
+
     def rows(self) -> list[dict]:
         """One record per source, most disinformation-like first (by share, then by rows)."""
         out = []

@@ -7,6 +7,8 @@ from classifier.batch import BatchOptions, label_inputs, part_path, score_rows
 from classifier.errors import ExitCode, InputError
 from classifier.inputs import InputSpec, Row
 from classifier.model import load_model
+from classifier.outputs import write_summary
+from classifier.summary import SourceSummary
 
 TEXTS = [
     "Officials said 40 people were evacuated on Monday.",
@@ -36,9 +38,9 @@ def read_jsonl(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def run(comments, model, output, **options):
+def run(comments, model, output, summary=None, **options):
     spec = InputSpec(paths=(str(comments),))
-    return label_inputs(spec, model, output=output, options=BatchOptions(**options))
+    return label_inputs(spec, model, output=output, options=BatchOptions(**options), summary=summary)
 
 
 def test_every_row_out_in_order_with_fields(comments, model, tmp_path):
@@ -139,12 +141,14 @@ def test_two_jobs_equal_one(comments, model, tmp_path):
 
 
 def test_summary_counts_every_row(comments, model, tmp_path):
-    run(comments, model, tmp_path / "out.jsonl", summary=str(tmp_path / "s.json"))
+    sources = SourceSummary()
+    run(comments, model, tmp_path / "out.jsonl", summary=sources)
+    write_summary(sources.rows(), tmp_path / "s.json")
     summary = json.loads((tmp_path / "s.json").read_text())
     assert sorted(r["source"] for r in summary) == ["site0", "site1", "site2"]
     assert sum(r["rows"] for r in summary) == 60 and sum(r["errors"] for r in summary) == 15
     shares = [r["share_disinformation"] for r in summary]
     assert shares == sorted(shares, reverse=True)
-    run(comments, model, tmp_path / "out.jsonl", summary=str(tmp_path / "s.csv"))
+    write_summary(sources.rows(), tmp_path / "s.csv")
     with (tmp_path / "s.csv").open(newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 3
