@@ -75,7 +75,7 @@ class BatchReport:
 
 def model_tag(model: Model) -> str:
     """The ``model`` value of every output row: credscore version and model checksum."""
-    return f"credscore-{model.manifest['versions'].get('credscore', __version__)}+{model.manifest['model_sha256'][:12]}"
+    return f"credscore-{model.manifest['versions'].get('credscore', __version__)}+{model.sha256[:12]}"
 
 
 def _base(row: Row) -> dict[str, Any]:
@@ -143,7 +143,7 @@ _WORKER_MODELS: dict[str, Model] = {}
 def _score_in_worker(model_dir: str, sha: str, rows: list[Row], segments: bool) -> list[dict[str, Any]]:
     """Score a chunk in a worker process, loading (and checking) the model once per worker."""
     model = _WORKER_MODELS.get(model_dir)
-    if model is None or model.manifest["model_sha256"] != sha:
+    if model is None or model.sha256 != sha:
         model = _WORKER_MODELS[model_dir] = load_model(model_dir)
     return score_rows(model, rows, segments=segments)
 
@@ -163,7 +163,7 @@ def _scored_chunks(model: Model, chunks: Iterator[list[Row]], options: BatchOpti
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    sha = model.manifest["model_sha256"]
+    sha = model.sha256
     yield from parallel(
         delayed(_score_in_worker)(str(model.path), sha, chunk, options.segments) for chunk in chunks
     )
@@ -181,7 +181,7 @@ def _run_key(spec: InputSpec, model: Model, options: BatchOptions, fmt: str) -> 
         "spec": {k: v for k, v in asdict(spec).items() if k != "paths"},
         "segments": options.segments,
         "format": fmt,
-        "model_sha256": model.manifest["model_sha256"],
+        "model_sha256": model.sha256,
     }
 
 

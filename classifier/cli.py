@@ -7,7 +7,6 @@ code. Library errors become one line on stderr here, in :class:`_Group`, and now
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import click
@@ -52,16 +51,11 @@ def model_option(command):
 
 def _load(model_path: Path | None):
     """Load the model to use; build the default model from the bundled labels when needed."""
-    from classifier.model import ModelVersionWarning, load_model
+    from classifier.model import load_model
 
     if model_path is None:
         _ensure_default_model()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ModelVersionWarning)
-        model = load_model(model_path)
-    for warning in caught:
-        _warn(str(warning.message))
-    return model
+    return load_model(model_path)
 
 
 def _ensure_default_model() -> None:

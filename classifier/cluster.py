@@ -45,7 +45,7 @@ def _label_partition(item: tuple[str, str], *, model_dir: str, sha: str, spec: I
     """Label one input file into its output file, on a worker (model loaded once per worker)."""
     path, output = item
     model = _WORKER_MODELS.get(model_dir)
-    if model is None or model.manifest["model_sha256"] != sha:
+    if model is None or model.sha256 != sha:
         model = _WORKER_MODELS[model_dir] = load_model(model_dir)
     summary = SourceSummary()
     report = label_inputs(dataclasses.replace(spec, paths=(path,)), model, output=output,
@@ -90,7 +90,7 @@ def label_on_dask(address: str, spec: InputSpec, model: Model, out_dir: str | Pa
         results = client.compute(
             dask.bag.from_sequence(items, npartitions=len(items)).map(
                 _label_partition, model_dir=str(Path(model.path).resolve()),
-                sha=model.manifest["model_sha256"], spec=spec, options=options,
+                sha=model.sha256, spec=spec, options=options,
             )
         ).result()
     report, summary = BatchReport(), SourceSummary()

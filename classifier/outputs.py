@@ -67,7 +67,7 @@ def render_info(manifest: dict[str, Any], path: str) -> str:
         [
             f"model: {path}",
             f"created: {manifest.get('created', '?')}",
-            f"sha256: {manifest.get('model_sha256', '?')}",
+            *(f"{name}: sha256 {sha}" for name, sha in manifest.get("files", {}).items()),
             f"versions: {versions}",
             f"labels: {', '.join(manifest.get('labels', []))}",
             f"training data: {data.get('rows', '?')} rows from {data.get('documents', '?')} documents "

@@ -49,6 +49,11 @@ class Segment:
     end: int
 
 
+def segmenter_params() -> dict[str, list[str]]:
+    """The segmenter's parameters, recorded with every model."""
+    return {"abbreviations": sorted(ABBREVIATIONS), "sentence_starters": sorted(SENTENCE_STARTERS)}
+
+
 @functools.lru_cache(maxsize=1)
 def _tokenizer():
     """Punkt with the project's abbreviations; imported lazily (nltk is slow to import)."""

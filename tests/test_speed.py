@@ -53,8 +53,8 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     startup = _section(doc, "Start-up and cold scoring")
     for name in ("credscore --help", "import numpy", "import sklearn", "import nltk", "credscore score (cold)"):
         assert re.search(rf"\| {re.escape(name)} \|.*\| {NUMBER} \| {NUMBER} \| {NUMBER} \| 1 \|", startup), name
-    assert re.search(rf"\| `sklearn[.\w]*` \| {NUMBER} \|", startup)
-    assert re.search(rf"\| load_model \(sha256 \+ unpickle\) \| {NUMBER} \|", startup)
+    assert re.search(rf"\| `[\w.]+` \| {NUMBER} \| {NUMBER} \|", startup)
+    assert re.search(rf"\| load_model \(.*\) \| {NUMBER} \|", startup)
     training = _section(doc, "Training")
     assert re.search(rf"\| credscore train \(--labels given\) \|.*\| {NUMBER} \|", training)
     assert re.search(rf"\| credscore train \(300 external rows\) \|.*\| {NUMBER} \|", training)

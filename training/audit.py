@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from classifier import LABELS
-from classifier.features import WORD_PATTERN
 from classifier.model import Model
 from training.dataset import Dataset, Record, find_problems, load_dataset, normalise, read_all
 
+#: Words for near-duplicate detection: runs of letters/digits, keeping inner apostrophes.
+WORD_PATTERN = r"(?u)\b\w[\w'’]*\b"
 NEAR_DUPLICATE_JACCARD = 0.5
 REVIEW_SIZE = 20
 #: A topic whose rarest label falls below this share of its rows gets a warning.
@@ -192,8 +193,7 @@ def shortcuts(model: Model, dataset: Dataset, k: int = 10) -> dict[str, list[Sho
 
     A high share means the model may have learnt a topic or a source, not a style.
     """
-    analyse = model.pipeline.named_steps["features"].transformer_list[0][1].build_analyzer()
-    row_terms = [set(analyse(r.text)) for r in dataset.records]
+    row_terms = [model.featurizer.word_terms(r.text) for r in dataset.records]
     report = {}
     for label, strongest in model.strongest_terms(k).items():
         report[label] = []

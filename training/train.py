@@ -71,13 +71,13 @@ def build_pipeline(labels: list[str], groups: list[str]):
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
-    from classifier.features import build_featurizer
+    from classifier.features import Featurizer
 
     linear = LinearSVC(C=SVM_C, class_weight="balanced")
     calibrated = CalibratedClassifierCV(
         linear, method="sigmoid", cv=_calibration_splits(labels, groups), ensemble=False
     )
-    return Pipeline([("features", build_featurizer()), ("classifier", calibrated)])
+    return Pipeline([("features", Featurizer()), ("classifier", calibrated)])
 
 
 def fit(texts: list[str], labels: list[str], groups: list[str]):
