@@ -62,21 +62,21 @@ def _ensure_default_model() -> None:
     """Train the default model when it is missing or older than the bundled labels."""
     from classifier.errors import ModelError
     from classifier.model import default_model_dir, read_manifest
-    from training.dataset import load_dataset
+    from training.dataset import fingerprint
 
     folder = default_model_dir()
-    dataset = load_dataset()
     try:
         manifest = read_manifest(folder)
     except ModelError:
         click.echo(f"No default model yet: training one from the bundled labels into {folder} ...", err=True)
     else:
-        if manifest.get("training_data", {}).get("sha256") == dataset.sha256:
+        if manifest.get("training_data", {}).get("fingerprint") == fingerprint():
             return
         click.echo(f"The bundled labels changed: retraining the default model in {folder} ...", err=True)
+    from training.dataset import load_dataset
     from training.train import train
 
-    result = train(dataset, folder)
+    result = train(load_dataset(), folder)
     click.echo(f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {result.cv_metrics.macro_f1:.3f}).", err=True)
 
 

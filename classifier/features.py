@@ -250,10 +250,10 @@ class HashIndex:
     EMPTY = np.uint64(0)
 
     def __init__(self, keys: np.ndarray):
-        size = 1 << max(4, int(len(keys) * 4 - 1).bit_length())  # load factor at most 1/4
+        size = 1 << max(4, int(len(keys) * 2 - 1).bit_length())  # load factor at most 1/2
         self.mask = np.uint64(size - 1)
         self.keys = np.zeros(size, dtype=np.uint64)
-        self.values = np.full(size, -1, dtype=np.int64)
+        self.values = np.full(size, -1, dtype=np.int32)
         pending = np.arange(len(keys))
         probe = np.uint64(0)
         while len(pending):
@@ -374,7 +374,8 @@ class Featurizer:
             arrays[f"idf_{b}"] = idf
             arrays[f"index_keys_{b}"] = index.keys
             arrays[f"index_values_{b}"] = index.values
-        arrays["word_names"] = np.array(self.word_names_, dtype=str)
+        # One UTF-8 blob, not a fixed-width string array (which pads every name to the longest).
+        arrays["word_names"] = np.frombuffer("\n".join(self.word_names_).encode("utf-8"), dtype=np.uint8)
         return arrays, {**self.get_params(), "blocks": len(self.vocabulary_)}
 
     @classmethod
@@ -390,9 +391,17 @@ class Featurizer:
         featurizer._indexes = [
             HashIndex.from_table(arrays[f"index_keys_{b}"], arrays[f"index_values_{b}"]) for b in range(blocks)
         ]
-        featurizer.word_names_ = arrays["word_names"].tolist()
+        blob = arrays["word_names"].tobytes().decode("utf-8")
+        featurizer.word_names_ = blob.split("\n") if blob else []
         featurizer._lexicons = _lexicon_hashes()
         return featurizer
+
+    def readable_names(self) -> list[str]:
+        """Per column: the word n-gram, ``[signal]`` for a style column, '' for a character n-gram."""
+        names: list[str] = []
+        for b, vocab in enumerate(self.vocabulary_):
+            names += self.word_names_ if b == 0 and self.word_ngrams else [""] * len(vocab)
+        return names + [f"[{s}]" for s in STYLE_FEATURES]
 
     @property
     def n_features(self) -> int:

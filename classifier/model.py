@@ -132,7 +132,7 @@ def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> d
 
     def write_arrays(tmp: Path) -> None:
         with tmp.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            np.savez(handle, **arrays)  # uncompressed: loading it is faster than inflating it
 
     write_atomic(folder / SCORING_ARRAYS, write_arrays)
     text = json.dumps(params, indent=2, ensure_ascii=False) + "\n"
@@ -233,18 +233,16 @@ class Model:
     @cached_property
     def _names(self) -> list[str]:
         """Readable name of each feature column; '' for character n-grams (not explained)."""
-        names = []
-        for full in self.featurizer.get_feature_names_out():
-            kind, _, name = full.partition("__")
-            names.append(name if kind == "word" else f"[{name}]" if kind == "style" else "")
-        return names
+        return self.featurizer.readable_names()
 
     @cached_property
     def _directions(self):
         """Per label, how much each explainable feature pushes towards it (others zeroed)."""
+        import numpy as np
+
         coef = self.scorer.coef
         directions = coef - coef.mean(axis=0)
-        directions[:, [not n for n in self._names]] = 0.0
+        directions[:, np.array([not n for n in self._names])] = 0.0
         return directions
 
     def strongest_terms(self, k: int = 10) -> dict[str, list[tuple[str, float]]]:

@@ -46,6 +46,7 @@ class Dataset:
     records: tuple[Record, ...]
     files: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+    fingerprint: str = ""  # of the files' bytes, see :func:`fingerprint`
 
     @property
     def texts(self) -> list[str]:
@@ -77,6 +78,14 @@ def bundled_labels_dir() -> Path:
         return Path(str(files("credscore_labels")))
     except ModuleNotFoundError:
         return Path(__file__).resolve().parent.parent / "labels"
+
+
+def fingerprint(paths: Iterable[str | Path] | None = None) -> str:
+    """sha256 over the names and bytes of the label files: cheap to compute on every start."""
+    digest = hashlib.sha256()
+    for path in label_files(paths if paths else [bundled_labels_dir()]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def normalise(text: str) -> str:
@@ -244,4 +253,4 @@ def load_dataset(paths: Iterable[str | Path] | None = None) -> Dataset:
         if key not in seen:
             seen.add(key)
             unique.append(r)
-    return Dataset(tuple(unique), tuple(map(str, files)), tuple(warnings))
+    return Dataset(tuple(unique), tuple(map(str, files)), tuple(warnings), fingerprint(files))

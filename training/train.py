@@ -173,6 +173,7 @@ def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "training_data": {
                 "sha256": dataset.sha256,
+                "fingerprint": dataset.fingerprint,
                 "rows": len(dataset.records),
                 "files": [Path(f).name for f in dataset.files],
                 "label_counts": {label: dataset.labels.count(label) for label in LABELS},
