@@ -304,16 +304,30 @@ class Featurizer:
         Shortest and longest character n-gram inside words; None for no character features.
     char_min_df : int
         Character n-grams seen in fewer training texts are dropped.
+    style : tuple of str
+        Which of :data:`STYLE_FEATURES` to use, in that order.
     """
 
-    def __init__(self, word_ngrams: int = 2, char_ngrams: tuple[int, int] | None = (2, 5), char_min_df: int = 2):
+    def __init__(
+        self,
+        word_ngrams: int = 2,
+        char_ngrams: tuple[int, int] | None = (2, 5),
+        char_min_df: int = 2,
+        style: tuple[str, ...] = STYLE_FEATURES,
+    ):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.char_min_df = char_min_df
+        self.style = tuple(style)
 
     # scikit-learn's estimator protocol (Pipeline, clone) needs only these two.
     def get_params(self, deep: bool = True) -> dict:
-        return {"word_ngrams": self.word_ngrams, "char_ngrams": self.char_ngrams, "char_min_df": self.char_min_df}
+        return {
+            "word_ngrams": self.word_ngrams,
+            "char_ngrams": self.char_ngrams,
+            "char_min_df": self.char_min_df,
+            "style": list(self.style),
+        }
 
     def set_params(self, **params) -> Featurizer:
         for key, value in params.items():
@@ -385,6 +399,7 @@ class Featurizer:
         blocks = params.pop("blocks")
         if params.get("char_ngrams") is not None:
             params["char_ngrams"] = tuple(params["char_ngrams"])
+        params["style"] = tuple(params["style"])
         featurizer = cls(**params)
         featurizer.vocabulary_ = [arrays[f"vocabulary_{b}"] for b in range(blocks)]
         featurizer.idf_ = [arrays[f"idf_{b}"] for b in range(blocks)]
@@ -401,11 +416,11 @@ class Featurizer:
         names: list[str] = []
         for b, vocab in enumerate(self.vocabulary_):
             names += self.word_names_ if b == 0 and self.word_ngrams else [""] * len(vocab)
-        return names + [f"[{s}]" for s in STYLE_FEATURES]
+        return names + [f"[{s}]" for s in self.style]
 
     @property
     def n_features(self) -> int:
-        return sum(len(v) for v in self.vocabulary_) + len(STYLE_FEATURES)
+        return sum(len(v) for v in self.vocabulary_) + len(self.style)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``word__<n-gram>``, ``char__<index>`` and ``style__<signal>`` column names."""
@@ -415,7 +430,7 @@ class Featurizer:
                 names += [f"word__{w}" for w in self.word_names_]
             else:
                 names += [f"char__{i}" for i in range(len(vocab))]
-        names += [f"style__{s}" for s in STYLE_FEATURES]
+        names += [f"style__{s}" for s in self.style]
         return np.array(names, dtype=object)
 
     def _known(self, texts: list[str]):
@@ -432,7 +447,8 @@ class Featurizer:
             norm[norm == 0] = 1.0
             blocks.append((rows, col + offset, weight / norm[rows]))
             offset += len(vocab)
-        return blocks, chunk.style(self._lexicons), offset
+        columns = [STYLE_FEATURES.index(s) for s in self.style]
+        return blocks, chunk.style(self._lexicons)[:, columns], offset
 
     def transform(self, texts: list[str]):
         """The feature matrix (SciPy CSR): n-gram blocks, then the style columns."""
