@@ -87,65 +87,98 @@ def _scores(values) -> dict[str, float]:
     return {label: round(float(v), 6) for label, v in zip(LABELS, values)}
 
 
+def predict_texts(model: Model, texts: list[str], *, segments: bool = False):
+    """The model's work for a chunk: probabilities and, with ``segments``, sentence spans.
+
+    Returns
+    -------
+    (ndarray, list or None)
+        One probability row per text (per sentence with ``segments``), and per text its
+        sentences' ``(start, end)`` offsets.
+    """
+    import numpy as np
+
+    if not segments:
+        proba = model.predict(texts)[0] if texts else np.zeros((0, len(LABELS)))
+        return proba, None
+    spans = [[(s.start, s.end) for s in segment(text)] for text in texts]
+    flat = [text[a:b] for text, parts in zip(texts, spans) for a, b in parts]
+    proba = model.predict(flat)[0] if flat else np.zeros((0, len(LABELS)))
+    return proba, spans
+
+
+def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
+    """Output records for ``rows`` from :func:`predict_texts`' result over their scorable texts.
+
+    With sentence ``spans``, the row's scores are the length-weighted mean of its sentences'
+    scores; its label is ``disinformation`` when any sentence is labelled so (one incitement
+    sentence makes a comment disinformation-style), else the label with the highest mean score.
+    """
+    import numpy as np
+
+    out = []
+    at = 0
+    scorable = 0
+    for row in rows:
+        if row.error is not None:
+            out.append({**_base(row), "error": row.error})
+            continue
+        record = _base(row)
+        if spans is None:
+            p = proba[at]
+            at += 1
+            record.update(label=LABELS[int(p.argmax())], scores=_scores(p), model=tag)
+        else:
+            parts = spans[scorable]
+            rows_proba = proba[at : at + len(parts)]
+            at += len(parts)
+            weights = np.array([b - a for a, b in parts], dtype=float)
+            mean = weights @ rows_proba / weights.sum()
+            labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
+            label = "disinformation" if "disinformation" in labels else LABELS[int(mean.argmax())]
+            record.update(label=label, scores=_scores(mean), model=tag)
+            record["segments"] = [
+                {"text": row.text[a:b], "start": a, "end": b, "label": lab, "scores": _scores(p)}
+                for (a, b), lab, p in zip(parts, labels, rows_proba)
+            ]
+        scorable += 1
+        out.append(record)
+    return out
+
+
 def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list[dict[str, Any]]:
     """Output records for ``rows``, in order: input fields plus label, scores and model, or error.
-
-    With ``segments``, each text is split into sentences, every sentence is scored, and the
-    row's scores are the length-weighted mean of its sentences' scores; its label is
-    ``disinformation`` when any sentence is labelled so (one incitement sentence makes a comment
-    disinformation-style), else the label with the highest mean score.
 
     Parameters
     ----------
     model : Model
     rows : list of Row
     segments : bool
+        Score each text's sentences too (see :func:`assemble` for the row's label).
 
     Returns
     -------
     list of dict
         One record per row.
     """
-    import numpy as np
-
-    tag = model_tag(model)
-    scorable = [r for r in rows if r.error is None]
-    pieces = [segment(r.text) if segments else None for r in scorable]
-    texts = [s.text for p in pieces for s in p] if segments else [r.text for r in scorable]
-    proba = model.predict(texts)[0] if texts else np.zeros((0, len(LABELS)))
-    out: dict[int, dict[str, Any]] = {}
-    at = 0
-    for row, parts in zip(scorable, pieces):
-        record = _base(row)
-        if segments:
-            rows_proba = proba[at : at + len(parts)]
-            at += len(parts)
-            weights = np.array([len(s.text) for s in parts], dtype=float)
-            mean = weights @ rows_proba / weights.sum()
-            labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
-            label = "disinformation" if "disinformation" in labels else LABELS[int(mean.argmax())]
-            record.update(label=label, scores=_scores(mean), model=tag)
-            record["segments"] = [
-                {"text": s.text, "start": s.start, "end": s.end, "label": lab, "scores": _scores(p)}
-                for s, lab, p in zip(parts, labels, rows_proba)
-            ]
-        else:
-            p = proba[at]
-            at += 1
-            record.update(label=LABELS[int(p.argmax())], scores=_scores(p), model=tag)
-        out[id(row)] = record
-    return [out[id(r)] if r.error is None else {**_base(r), "error": r.error} for r in rows]
+    proba, spans = predict_texts(model, [r.text for r in rows if r.error is None], segments=segments)
+    return assemble(rows, proba, spans, model_tag(model))
 
 
 _WORKER_MODELS: dict[str, Model] = {}
 
 
-def _score_in_worker(model_dir: str, sha: str, rows: list[Row], segments: bool) -> list[dict[str, Any]]:
-    """Score a chunk in a worker process, loading (and checking) the model once per worker."""
+def worker_model(model_dir: str, sha: str) -> Model:
+    """The model in a worker process: loaded (and checked) once per worker and model."""
     model = _WORKER_MODELS.get(model_dir)
     if model is None or model.sha256 != sha:
         model = _WORKER_MODELS[model_dir] = load_model(model_dir)
-    return score_rows(model, rows, segments=segments)
+    return model
+
+
+def _predict_in_worker(model_dir: str, sha: str, texts: list[str], segments: bool):
+    """:func:`predict_texts` in a worker process: only texts go there and only arrays come back."""
+    return predict_texts(worker_model(model_dir, sha), texts, segments=segments)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -162,11 +195,19 @@ def _scored_chunks(model: Model, chunks: Iterator[list[Row]], options: BatchOpti
         return
     from joblib import Parallel, delayed
 
+    tag = model_tag(model)
+    pending: list[list[Row]] = []
+
+    def tasks():
+        for chunk in chunks:
+            pending.append(chunk)
+            yield delayed(_predict_in_worker)(
+                str(model.path), model.sha256, [r.text for r in chunk if r.error is None], options.segments
+            )
+
     parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    sha = model.sha256
-    yield from parallel(
-        delayed(_score_in_worker)(str(model.path), sha, chunk, options.segments) for chunk in chunks
-    )
+    for proba, spans in parallel(tasks()):
+        yield assemble(pending.pop(0), proba, spans, tag)
 
 
 def part_path(output: Path) -> Path:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from classifier.batch import _WORKER_MODELS, BatchOptions, BatchReport, label_inputs
+from classifier.batch import BatchOptions, BatchReport, label_inputs, worker_model
 from classifier.errors import InputError
 from classifier.inputs import STDIN, InputSpec, check_inputs
-from classifier.model import Model, load_model
+from classifier.model import Model
 from classifier.outputs import output_format
 from classifier.summary import SourceSummary
 
@@ -44,11 +44,8 @@ def _label_partition(item: tuple[str, str], *, model_dir: str, sha: str, spec: I
                      options: BatchOptions) -> tuple[BatchReport, SourceSummary]:
     """Label one input file into its output file, on a worker (model loaded once per worker)."""
     path, output = item
-    model = _WORKER_MODELS.get(model_dir)
-    if model is None or model.sha256 != sha:
-        model = _WORKER_MODELS[model_dir] = load_model(model_dir)
     summary = SourceSummary()
-    report = label_inputs(dataclasses.replace(spec, paths=(path,)), model, output=output,
+    report = label_inputs(dataclasses.replace(spec, paths=(path,)), worker_model(model_dir, sha), output=output,
                           options=options, summary=summary)
     return report, summary
 
