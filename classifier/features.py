@@ -283,9 +283,14 @@ class HashIndex:
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """Column of each hash, or -1 for a hash not in the vocabulary."""
-        out = np.full(len(hashes), -1, dtype=np.int64)
-        todo = np.arange(len(hashes))
-        probe = np.uint64(0)
+        # First probe over the whole array: most keys are found (or missed) there.
+        slots = (hashes & self.mask).astype(np.intp)
+        values = self.values[slots].astype(np.int64)
+        occupied = values >= 0
+        hit = occupied & (self.keys[slots] == hashes)
+        out = np.where(hit, values, -1)
+        todo = np.flatnonzero(occupied & ~hit)
+        probe = np.uint64(1)
         while len(todo):
             slots = ((hashes[todo] + probe) & self.mask).astype(np.int64)
             values = self.values[slots]
@@ -438,7 +443,8 @@ class Featurizer:
         return np.array(names, dtype=object)
 
     def _known(self, texts: list[str]):
-        """Per block: row, column and weight of every known n-gram occurrence; and style."""
+        """Per block: row and block column of every known n-gram occurrence, and the block's
+        norm per text; the style columns; and where the style columns start."""
         chunk = _Chunk(list(texts))
         blocks = []
         offset = 0
@@ -446,10 +452,9 @@ class Featurizer:
             col = index.lookup(hashes)
             found = col >= 0
             rows, col = rows[found], col[found]
-            weight = idf[col]
-            norm = np.sqrt(np.bincount(rows, weights=weight * weight, minlength=chunk.n))
+            norm = np.sqrt(np.bincount(rows, weights=(idf * idf)[col], minlength=chunk.n))
             norm[norm == 0] = 1.0
-            blocks.append((rows, col + offset, weight / norm[rows]))
+            blocks.append((rows, col, norm, offset))
             offset += len(vocab)
         columns = [STYLE_FEATURES.index(s) for s in self.style]
         return blocks, chunk.style(self._lexicons)[:, columns], offset
@@ -461,8 +466,9 @@ class Featurizer:
         blocks, style, offset = self._known(texts)
         n = len(texts)
         rows = np.concatenate([b[0] for b in blocks] + [np.repeat(np.arange(n), style.shape[1])])
-        cols = np.concatenate([b[1] for b in blocks] + [np.tile(np.arange(style.shape[1]) + offset, n)])
-        data = np.concatenate([b[2] for b in blocks] + [style.ravel()])
+        cols = np.concatenate([col + start for _, col, _, start in blocks] + [np.tile(np.arange(style.shape[1]) + offset, n)])
+        weights = [idf[col] / norm[r] for (r, col, norm, _), idf in zip(blocks, self.idf_)]
+        data = np.concatenate(weights + [style.ravel()])
         matrix = sp.csr_matrix((data, (rows, cols)), shape=(n, self.n_features))
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
@@ -487,9 +493,11 @@ class Featurizer:
         blocks, style, offset = self._known(texts)
         n = len(texts)
         out = np.tile(intercept.astype(np.float64), (n, 1))
-        for k in range(coef.shape[0]):
-            for rows, cols, weight in blocks:
-                out[:, k] += np.bincount(rows, weights=weight * coef[k, cols], minlength=n)
+        for (rows, cols, norm, start), idf in zip(blocks, self.idf_):
+            # Sum idf * coef over each text's occurrences, then divide by the text's norm once.
+            weighted = idf * coef[:, start : start + len(idf)]
+            for k in range(coef.shape[0]):
+                out[:, k] += np.bincount(rows, weights=weighted[k][cols], minlength=n) / norm
         out += style @ coef[:, offset:].T
         return out
 
@@ -497,9 +505,9 @@ class Featurizer:
         """(column, push) of every known feature of one text along ``direction``."""
         blocks, style, offset = self._known([text])
         pushes: dict[int, float] = {}
-        for _, cols, weight in blocks:
-            for c, w in zip(cols.tolist(), weight.tolist()):
-                pushes[c] = pushes.get(c, 0.0) + w * direction[c]
+        for (_, cols, norm, start), idf in zip(blocks, self.idf_):
+            for c in cols.tolist():
+                pushes[start + c] = pushes.get(start + c, 0.0) + idf[c] / norm[0] * direction[start + c]
         for j, value in enumerate(style[0].tolist()):
             if value:
                 pushes[offset + j] = value * direction[offset + j]
