@@ -58,13 +58,7 @@ _QUOTES = tuple(map(ord, "\"\u201c\u201d"))
 _LINK_GRAMS = ("http", "www.", ".com", ".org")
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads the bits of a rolling hash."""
-    h = h ^ (h >> _U(30))
-    h = h * _U(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> _U(27))
-    h = h * _U(0x94D049BB133111EB)
-    return h ^ (h >> _U(31))
+_FIBONACCI = _U(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: multiplicative hashing's constant
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,7 +132,7 @@ class _Chunk:
             inverse = np.cumprod(np.full(len(self.low), _P_INV, dtype=np.uint64))
             prefix = np.concatenate(([_U(0)], np.cumsum(self.low.astype(np.uint64) * powers)))
             raw = (prefix[self.ends] - prefix[self.starts]) * inverse[self.starts]
-            return _mix(raw + (self.ends - self.starts).astype(np.uint64) + _KIND_WORD)
+            return raw + (self.ends - self.starts).astype(np.uint64) + _KIND_WORD
 
     def word_grams(self, n_max: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, hash) of every word 1- to ``n_max``-gram (n_max is 1 or 2)."""
@@ -146,18 +140,18 @@ class _Chunk:
         if n_max >= 2 and len(self.starts) > 1:
             same = self.token_row[1:] == self.token_row[:-1]
             with np.errstate(over="ignore"):
-                pair = _mix(self.token_hashes[:-1] * _P + self.token_hashes[1:] + _KIND_BIGRAM)
+                pair = self.token_hashes[:-1] * _P + self.token_hashes[1:] + _KIND_BIGRAM
             rows.append(self.token_row[:-1][same])
             hashes.append(pair[same])
         return np.concatenate(rows), np.concatenate(hashes)
 
     def char_grams(self, n_min: int, n_max: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, hash) of every character n-gram inside space-padded words."""
-        s = np.where(self.space, _SPACE, self.low).astype(np.uint64)
-        blank = self.space.astype(np.int64)
-        bad = self.sentinel.astype(np.int64)
+        # The NUL between texts counts as a space: a gram with a space inside is no gram, so no
+        # gram crosses from one text into the next.
+        blank = self.space | self.sentinel
+        s = np.where(blank, _SPACE, self.low).astype(np.uint64)
         blank_sum = np.concatenate(([0], np.cumsum(blank)))
-        bad_sum = np.concatenate(([0], np.cumsum(bad)))
         rows, hashes = [], []
         rolling = s.copy()
         length = len(s)
@@ -169,12 +163,11 @@ class _Chunk:
                 rolling = rolling[:m] * _P + s[n - 1 : n - 1 + m]
                 if n < n_min:
                     continue
-                ok = (bad_sum[n : n + m] - bad_sum[:m]) == 0
-                ok &= (blank_sum[n - 1 : n - 1 + m] - blank_sum[1 : 1 + m]) == 0  # no space inside
+                ok = (blank_sum[n - 1 : n - 1 + m] - blank_sum[1 : 1 + m]) == 0  # no space inside
                 if n == 2:  # two spaces in a row are not an n-gram of any word
-                    ok &= ~(self.space[:m] & self.space[1 : 1 + m])
+                    ok &= ~(blank[:m] & blank[1 : 1 + m])
                 rows.append(self.row[:m][ok])
-                hashes.append(_mix(rolling[ok] + _U(n) * _KIND_CHAR))
+                hashes.append(rolling[ok] + _U(n) * _KIND_CHAR)
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
         return np.concatenate(rows), np.concatenate(hashes)
@@ -245,10 +238,13 @@ def _lexicon_hashes() -> dict[str, np.ndarray]:
 class HashIndex:
     """Column of each vocabulary hash, found by open addressing (vectorised linear probing).
 
+    A key's first slot is the top bits of ``key * 0x9E37...`` (multiplicative hashing), which
+    depend on every bit of the key, so rolling hashes need no extra mixing.
+
     Parameters
     ----------
     keys : ndarray of uint64
-        The vocabulary's hashes (distinct; already well mixed, so their low bits are a slot).
+        The vocabulary's hashes (distinct).
     """
 
     EMPTY = np.uint64(0)
@@ -256,12 +252,13 @@ class HashIndex:
     def __init__(self, keys: np.ndarray):
         size = 1 << max(4, int(len(keys) * 2 - 1).bit_length())  # load factor at most 1/2
         self.mask = np.uint64(size - 1)
+        self.shift = np.uint64(64 - (size.bit_length() - 1))
         self.keys = np.zeros(size, dtype=np.uint64)
         self.values = np.full(size, -1, dtype=np.int32)
         pending = np.arange(len(keys))
         probe = np.uint64(0)
         while len(pending):
-            slots = ((keys[pending] + probe) & self.mask).astype(np.int64)
+            slots = ((self._home(keys[pending]) + probe) & self.mask).astype(np.int64)
             free = self.values[slots] == -1
             # Of the keys that want the same free slot, the first takes it; the rest probe on.
             _, first = np.unique(slots, return_index=True)
@@ -279,12 +276,19 @@ class HashIndex:
         index = cls.__new__(cls)
         index.keys, index.values = keys, values
         index.mask = np.uint64(len(keys) - 1)
+        index.shift = np.uint64(64 - (len(keys).bit_length() - 1))
         return index
+
+    def _home(self, hashes: np.ndarray) -> np.ndarray:
+        """Each hash's first slot."""
+        with np.errstate(over="ignore"):
+            return (hashes * _FIBONACCI) >> self.shift
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """Column of each hash, or -1 for a hash not in the vocabulary."""
         # First probe over the whole array: most keys are found (or missed) there.
-        slots = (hashes & self.mask).astype(np.intp)
+        home = self._home(hashes)
+        slots = home.astype(np.intp)
         values = self.values[slots].astype(np.int64)
         occupied = values >= 0
         hit = occupied & (self.keys[slots] == hashes)
@@ -292,7 +296,7 @@ class HashIndex:
         todo = np.flatnonzero(occupied & ~hit)
         probe = np.uint64(1)
         while len(todo):
-            slots = ((hashes[todo] + probe) & self.mask).astype(np.int64)
+            slots = ((home[todo] + probe) & self.mask).astype(np.int64)
             values = self.values[slots]
             hit = self.keys[slots] == hashes[todo]
             hit &= values >= 0
