@@ -257,7 +257,7 @@ class Selection:
 
 
 #: Training rows of the cross-corpus regime. PTC's non-propaganda rows are left out: they are
-#: reporting or opinion, and the corpus does not say which.
+#: reporting or opinion, and the corpus leaves open which.
 CROSS_TRAINING = (
     Selection("checkthat_subj_en", splits=("train",)),
     Selection("mpqa12_sentence_subjectivity"),

@@ -49,6 +49,17 @@ def model_option(command):
     )(command)
 
 
+def labels_option(command):
+    """``--labels PATH`` (repeatable), passed as ``label_paths``."""
+    return click.option(
+        "--labels",
+        "label_paths",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
+    )(command)
+
+
 def _load(model_path: Path | None):
     """Load the model to use; build the default model from the bundled labels when needed."""
     from classifier.model import load_model
@@ -118,13 +129,7 @@ def score_cli(text, model_path, as_json, terms):
 
 
 @cli.command(name="train")
-@click.option(
-    "--labels",
-    "label_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
-)
+@labels_option
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -334,13 +339,7 @@ def labels_cli():
 
 
 @labels_cli.command(name="check")
-@click.option(
-    "--labels",
-    "label_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
-)
+@labels_option
 @click.option("--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Near-duplicate word 3-gram Jaccard.")
 @click.option("--review", default=20, show_default=True, type=click.IntRange(0), help="Review-queue size (0: skip the out-of-fold model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
