@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from classifier.batch import BatchOptions, label_inputs
+from classifier.batch import label_inputs
 from classifier.errors import InputError
 from classifier.inputs import InputSpec
 from classifier.model import load_model
