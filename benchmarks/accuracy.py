@@ -408,12 +408,45 @@ Predictor = Callable[[list[str]], list[str]]
 FASTTEXT_PARAMS = {"wordNgrams": 2, "epoch": 25, "lr": 0.5, "thread": 1}
 
 
-def _fit_credscore(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
-    """The project's own pipeline, exactly as ``credscore train`` fits it (without CV)."""
+def _shipped_model(texts: list[str], labels: list[str], groups: list[str]):
+    """The project's pipeline fitted as ``credscore train`` fits it (without CV), saved, and
+    loaded back as the scoring artefact that ``credscore score`` and ``label`` use."""
+    from classifier.model import load_model, save_model
     from training.train import fit
 
-    pipeline = fit(texts, labels, groups)
-    return lambda batch: [str(label) for label in pipeline.predict(batch)]
+    with tempfile.TemporaryDirectory(prefix="credscore-bench-") as folder:
+        save_model(fit(texts, labels, groups), folder, {"created": "benchmark"})
+        return load_model(folder)  # read whole into memory: the folder may go
+
+
+def _fit_credscore(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
+    """credscore labelling each text whole, as one segment."""
+    from classifier import LABELS
+
+    model = _shipped_model(texts, labels, groups)
+    return lambda batch: [LABELS[i] for i in model.predict(batch)[0].argmax(axis=1)]
+
+
+def _fit_credscore_segments(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
+    """credscore as ``label --segment`` uses it: each sentence scored, then combined."""
+    from classifier import LABELS
+    from classifier.batch import combine, predict_texts
+
+    model = _shipped_model(texts, labels, groups)
+
+    def predict(batch: list[str]) -> list[str]:
+        proba, spans = predict_texts(model, batch, segments=True)
+        out, at = [], 0
+        for text, parts in zip(batch, spans):
+            if not parts:  # nothing to split (a blank text): score it whole
+                out.append(LABELS[int(model.predict([text])[0].argmax())])
+                continue
+            label, _ = combine(proba[at : at + len(parts)], [b - a for a, b in parts])
+            out.append(label)
+            at += len(parts)
+        return out
+
+    return predict
 
 
 def _fit_tfidf_lr(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
@@ -518,7 +551,17 @@ class System:
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in (
-        System("credscore", "`training.train.fit`: the project's pipeline, unchanged", _fit_credscore),
+        System(
+            "credscore",
+            "`training.train.fit`, saved and loaded as the scoring artefact `credscore` ships; each text whole",
+            _fit_credscore,
+        ),
+        System(
+            "credscore-segments",
+            "the same model, each text split into sentences and combined as `credscore label --segment` does "
+            "(disinformation if any sentence is)",
+            _fit_credscore_segments,
+        ),
         System(
             "tfidf-lr",
             "scikit-learn `TfidfVectorizer()` + `LogisticRegression(max_iter=1000)`, otherwise defaults",

@@ -107,15 +107,26 @@ def predict_texts(model: Model, texts: list[str], *, segments: bool = False):
     return proba, spans
 
 
-def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
-    """Output records for ``rows`` from :func:`predict_texts`' result over their scorable texts.
+def combine(proba, weights) -> tuple[str, Any]:
+    """A text's label and scores from its sentences' probabilities and lengths.
 
-    With sentence ``spans``, the row's scores are the length-weighted mean of its sentences'
-    scores; its label is ``disinformation`` when any sentence is labelled so (one incitement
-    sentence makes a comment disinformation-style), else the label with the highest mean score.
+    The scores are the length-weighted mean; the label is ``disinformation`` when any sentence
+    is labelled so (one incitement sentence makes a comment disinformation-style), else the
+    label with the highest mean score.
     """
     import numpy as np
 
+    mean = np.asarray(weights, dtype=float) @ proba / np.sum(weights)
+    if (proba.argmax(axis=1) == LABELS.index("disinformation")).any():
+        return "disinformation", mean
+    return LABELS[int(mean.argmax())], mean
+
+
+def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
+    """Output records for ``rows`` from :func:`predict_texts`' result over their scorable texts.
+
+    With sentence ``spans``, the row's label and scores come from :func:`combine`.
+    """
     out = []
     at = 0
     scorable = 0
@@ -132,10 +143,8 @@ def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
             parts = spans[scorable]
             rows_proba = proba[at : at + len(parts)]
             at += len(parts)
-            weights = np.array([b - a for a, b in parts], dtype=float)
-            mean = weights @ rows_proba / weights.sum()
+            label, mean = combine(rows_proba, [b - a for a, b in parts])
             labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
-            label = "disinformation" if "disinformation" in labels else LABELS[int(mean.argmax())]
             record.update(label=label, scores=_scores(mean), model=tag)
             record["segments"] = [
                 {"text": row.text[a:b], "start": a, "end": b, "label": lab, "scores": _scores(p)}
