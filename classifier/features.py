@@ -324,7 +324,7 @@ class Featurizer:
     def __init__(
         self,
         word_ngrams: int = 2,
-        char_ngrams: tuple[int, int] | None = (2, 5),
+        char_ngrams: tuple[int, int] | None = (3, 5),
         char_min_df: int = 2,
         style: tuple[str, ...] = DEFAULT_STYLE,
     ):

@@ -58,9 +58,9 @@ def test_char_ngrams_match_scikit_learn_char_wb():
     # more the two definitions agree, which pins ours down.
     texts = ["officials said people were evacuated", "wake they tell what water"]
     analyse = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
-    ours = Featurizer(word_ngrams=0, char_min_df=1).fit(texts)
+    ours = Featurizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts)
     assert len(ours.vocabulary_[0]) == len(set(analyse(texts[0])) | set(analyse(texts[1])))
-    one = Featurizer(word_ngrams=0, char_min_df=1).fit(texts[:1])
+    one = Featurizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts[:1])
     assert one.transform(texts[:1])[:, : len(one.vocabulary_[0])].nnz == len(set(analyse(texts[0])))
 
 
