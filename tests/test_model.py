@@ -133,3 +133,36 @@ def test_model_lookup_order(monkeypatch, tmp_path):
 
 def test_save_leaves_no_temporary_files(mini_model_dir):
     assert sorted(p.name for p in mini_model_dir.iterdir()) == ["manifest.json", "model.joblib", "scoring.json", "scoring.npz"]
+
+
+def _pipeline_proba(pipeline, texts):
+    classes = list(pipeline.classes_)
+    return pipeline.predict_proba(texts)[:, [classes.index(l) for l in ("reporting", "opinion", "disinformation")]]
+
+
+def test_artefact_equals_the_pipeline_on_the_bundled_labels(bundled_model_dir):
+    from training.dataset import load_dataset
+
+    texts = load_dataset().texts
+    difference = np.abs(load_model(bundled_model_dir).predict(texts)[0] - _pipeline_proba(load_pipeline(bundled_model_dir), texts))
+    assert difference.max() < 1e-6
+
+
+def test_artefact_equals_the_pipeline_on_other_corpora(bundled_model_dir):
+    import csv
+    import random
+
+    from conftest import SHARED
+
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.skip("../shared/data is not beside this clone")
+    csv.field_size_limit(1 << 30)
+    texts = []
+    for path in sorted(data.glob("*/mapped.tsv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+        texts += random.Random(1).sample(rows, min(300, len(rows)))
+    assert len(texts) >= 3000
+    difference = np.abs(load_model(bundled_model_dir).predict(texts)[0] - _pipeline_proba(load_pipeline(bundled_model_dir), texts))
+    assert difference.max() < 1e-6
