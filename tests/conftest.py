@@ -15,6 +15,23 @@ MINI_LABELS = DATA / "mini_labels.jsonl"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+def shared_texts(per_corpus: int, *, seed: int) -> list[str]:
+    """A fixed random sample of texts from each corpus in ../shared/data (skips when absent)."""
+    import csv
+    import random
+
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.skip("../shared/data is not beside this clone")
+    csv.field_size_limit(1 << 30)
+    texts = []
+    for path in sorted(data.glob("*/mapped.tsv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+        texts += random.Random(seed).sample(rows, min(per_corpus, len(rows)))
+    return texts
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Point every user path (default model, config) at a temporary folder."""

@@ -149,20 +149,9 @@ def test_artefact_equals_the_pipeline_on_the_bundled_labels(bundled_model_dir):
 
 
 def test_artefact_equals_the_pipeline_on_other_corpora(bundled_model_dir):
-    import csv
-    import random
+    from conftest import shared_texts
 
-    from conftest import SHARED
-
-    data = SHARED / "data"
-    if not data.is_dir():
-        pytest.skip("../shared/data is not beside this clone")
-    csv.field_size_limit(1 << 30)
-    texts = []
-    for path in sorted(data.glob("*/mapped.tsv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
-        texts += random.Random(1).sample(rows, min(300, len(rows)))
+    texts = shared_texts(300, seed=1)
     assert len(texts) >= 3000
     difference = np.abs(load_model(bundled_model_dir).predict(texts)[0] - _pipeline_proba(load_pipeline(bundled_model_dir), texts))
     assert difference.max() < 1e-6

@@ -1,13 +1,12 @@
 """The nltk-free Punkt gives exactly nltk's segments."""
 
-import csv
 import random
 from pathlib import Path
 
 import pytest
 
 from classifier.segment import reference_tokenizer, segment
-from conftest import SHARED
+from conftest import SHARED, shared_texts
 from training.dataset import load_dataset
 
 GOLDEN = sorted((Path(__file__).parent / "golden" / "segment").glob("*.txt"))
@@ -45,7 +44,6 @@ def test_generated_punctuation_torture(nltk_punkt):
 
 
 SEEDS = SHARED / "seeds"
-DATA = SHARED / "data"
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this clone")
@@ -53,14 +51,8 @@ def test_seed_documents(nltk_punkt):
     assert_same([p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))], nltk_punkt)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not beside this clone")
 def test_thousands_of_texts_from_other_corpora(nltk_punkt):
-    csv.field_size_limit(1 << 30)
-    texts = []
-    for path in sorted(DATA.glob("*/mapped.tsv")):
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
-        texts += random.Random(0).sample(rows, min(400, len(rows)))
+    texts = shared_texts(400, seed=0)
     assert len(texts) >= 3000
     assert_same(texts, nltk_punkt)
 
