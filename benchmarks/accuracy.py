@@ -104,6 +104,14 @@ DISINFORMATION_ONLY = "disinformation only"
 #: Corpora whose reporting rows carry the issue-4 target (<= 5% labelled disinformation).
 ISSUE4_CORPORA = ("checkthat_subj_en", "mpqa12_sentence_subjectivity", "babe_media_bias")
 ISSUE4_TARGET = 0.05
+#: The issue-4 targets for the bundled regime: (corpus, metric, at least (True) or at most, value).
+ISSUE4_TARGETS = (
+    ("checkthat_subj_en", "macro_f1", True, 0.70),
+    ("mpqa12_sentence_subjectivity", "macro_f1", True, 0.65),
+    ("mediaeval2020_covid_conspiracy_tweets", "disinformation_recall", True, 0.80),
+    ("ptc_propaganda_sentences", "disinformation_f1", True, 0.45),
+    *((corpus, "reporting_as_disinformation", False, ISSUE4_TARGET) for corpus in ISSUE4_CORPORA),
+)
 
 
 # --- Corpora ------------------------------------------------------------------------------------
@@ -824,7 +832,7 @@ def _reading(result: RegimeResult) -> list[str]:
     names = [s.name for s in result.systems]
     if "credscore" not in names:
         return ["credscore was not run in this regime."]
-    peers = [n for n in names if n not in ("credscore", "majority")]
+    peers = [n for n in names if not n.startswith("credscore") and n != "majority"]
     lines = []
     if peers:
         deltas = []  # (advantage of credscore, metric, column, credscore, best peer value, peer)
@@ -869,19 +877,19 @@ def _reading(result: RegimeResult) -> list[str]:
             if below
             else "- credscore is at or above the majority baseline on every F1 and recall cell."
         )
-    targets = [
-        (t.column, result.value("credscore", t.column, "reporting_as_disinformation"))
-        for t in result.regime.tests
-        if t.corpus in ISSUE4_CORPORA
-    ]
-    targets = [(c, v) for c, v in targets if v is not None]
-    if targets:
-        met = [c for c, v in targets if v <= ISSUE4_TARGET]
-        lines.append(
-            f"- Issue-4 target (reporting rows labelled disinformation <= {ISSUE4_TARGET:.2f}): "
-            + ", ".join(f"{c} {v:.3f}" for c, v in targets)
-            + f"; met on {len(met)} of {len(targets)}."
-        )
+    if result.regime.name == "bundled":
+        columns = {t.corpus: t.column for t in result.regime.tests}
+        for system in (n for n in names if n.startswith("credscore")):
+            cells = []
+            for corpus, key, at_least, goal in ISSUE4_TARGETS:
+                value = result.value(system, columns.get(corpus, ""), key)
+                if value is None:
+                    continue
+                met = value >= goal if at_least else value <= goal
+                short = next(m.short for m in METRICS if m.key == key)
+                cells.append(f"{short} on {columns[corpus]} {value:.3f} ({'>=' if at_least else '<='} {goal:.2f}: {'met' if met else 'not met'})")
+            if cells:
+                lines.append(f"- Issue-4 targets, {system}: " + "; ".join(cells) + ".")
     return lines
 
 
