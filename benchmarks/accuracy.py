@@ -860,6 +860,19 @@ def _reading(result: RegimeResult) -> list[str]:
             f"{len(ahead)} of {len(deltas)} cells, behind in {len(behind)}, level (to 3 decimals) "
             f"in {len(deltas) - len(ahead) - len(behind)}."
         )
+        pairwise = []
+        for peer in peers:
+            wins = cells = 0
+            for metric in METRICS:
+                sign = 1 if metric.higher_is_better else -1
+                for test in _columns(result, metric):
+                    mine = result.value("credscore", test.column, metric.key)
+                    theirs = result.value(peer, test.column, metric.key)
+                    if mine is not None and theirs is not None:
+                        cells += 1
+                        wins += sign * (mine - theirs) > 0
+            pairwise.append(f"{peer} in {wins} of {cells}")
+        lines.append(f"- One peer at a time, credscore is better than {'; '.join(pairwise)} cells.")
         if ahead:
             lines.append(f"- Largest leads: {describe(ahead)}.")
         if behind:
