@@ -127,6 +127,11 @@ def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
 
     With sentence ``spans``, the row's label and scores come from :func:`combine`.
     """
+    import numpy as np
+
+    # Round and convert once per chunk: per-row float() and round() calls cost more than scoring.
+    rounded = np.round(proba, 6).tolist()
+    tops = proba.argmax(axis=1).tolist()
     out = []
     at = 0
     scorable = 0
@@ -136,9 +141,8 @@ def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
             continue
         record = _base(row)
         if spans is None:
-            p = proba[at]
+            record.update(label=LABELS[tops[at]], scores=dict(zip(LABELS, rounded[at])), model=tag)
             at += 1
-            record.update(label=LABELS[int(p.argmax())], scores=_scores(p), model=tag)
         else:
             parts = spans[scorable]
             rows_proba = proba[at : at + len(parts)]
@@ -147,8 +151,8 @@ def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
             labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
             record.update(label=label, scores=_scores(mean), model=tag)
             record["segments"] = [
-                {"text": row.text[a:b], "start": a, "end": b, "label": lab, "scores": _scores(p)}
-                for (a, b), lab, p in zip(parts, labels, rows_proba)
+                {"text": row.text[a:b], "start": a, "end": b, "label": lab, "scores": dict(zip(LABELS, p))}
+                for (a, b), lab, p in zip(parts, labels, rounded[at - len(parts) : at])
             ]
         scorable += 1
         out.append(record)

@@ -172,7 +172,7 @@ class _Chunk:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
         return np.concatenate(rows), np.concatenate(hashes)
 
-    def style(self, lexicons: dict[str, np.ndarray]) -> np.ndarray:
+    def style(self, lexicons: tuple[HashIndex, np.ndarray]) -> np.ndarray:
         """Dense stylistic signals, one row per text, columns :data:`STYLE_FEATURES`."""
         n = self.n
         count = functools.partial(np.bincount, minlength=n)
@@ -191,14 +191,12 @@ class _Chunk:
             capped(count(self.char_link_rows())),
             np.minimum(np.log1p(count(self.token_row)) / math.log(64), 1.0),
         ]
-        unigrams = self.token_hashes
-        _, bigrams = self.word_grams(2)
-        bigram_rows = self.token_row[:-1][self.token_row[1:] == self.token_row[:-1]] if len(unigrams) > 1 else self.token_row[:0]
-        bigrams = bigrams[len(unigrams):]
-        for name in LEXICONS:
-            hits = count(self.token_row[np.isin(unigrams, lexicons[name])])
-            hits = hits + count(bigram_rows[np.isin(bigrams, lexicons[name])])
-            columns.append(capped(hits))
+        index, owners = lexicons
+        rows, grams = self.word_grams(2)
+        entry = index.lookup(grams)
+        found = entry >= 0
+        hits = np.bincount(rows[found] * len(LEXICONS) + owners[entry[found]], minlength=n * len(LEXICONS))
+        columns += list(capped(hits.reshape(n, len(LEXICONS)).T.astype(float)))
         return np.column_stack(columns) if n else np.zeros((0, len(STYLE_FEATURES)))
 
     def char_link_rows(self) -> np.ndarray:
@@ -222,17 +220,15 @@ def style_features(texts: list[str]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicon_hashes() -> dict[str, np.ndarray]:
-    """Hashes of every lexicon entry, as the tokenizer computes them."""
-    out = {}
-    for name, words in LEXICONS.items():
-        hashes = []
+def _lexicon_hashes() -> tuple[HashIndex, np.ndarray]:
+    """A hash table of every lexicon entry (as the tokenizer hashes it) and each entry's lexicon."""
+    hashes, owners = [], []
+    for owner, words in enumerate(LEXICONS.values()):
         for entry in words:
-            chunk = _Chunk([entry])
-            grams = chunk.word_grams(2)[1]
-            hashes.append(grams[-1])  # a one-word entry: its token; two words: their bigram
-        out[name] = np.unique(np.array(hashes, dtype=np.uint64))
-    return out
+            # A one-word entry is the chunk's one token; a two-word entry is its bigram, last.
+            hashes.append(_Chunk([entry]).word_grams(2)[1][-1])
+            owners.append(owner)
+    return HashIndex(np.array(hashes, dtype=np.uint64)), np.array(owners)
 
 
 class HashIndex:
