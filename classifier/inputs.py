@@ -10,15 +10,19 @@ import contextlib
 import csv
 import gzip
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+import orjson
+
 from classifier.errors import InputError
 
 FORMATS = ("txt", "csv", "tsv", "jsonl")
+_LONG_NUMBER = re.compile(r"\d{19}")
 STDIN = "-"
 
 
@@ -187,6 +191,17 @@ def _document(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     yield _row({"file": lines.path, spec.text_column: text}, spec, lines.path, problem)
 
 
+def _parse_json(line: str) -> Any:
+    """One JSON value: orjson (a third of the cost), or the standard library for its error
+    messages and for long numbers (orjson reads an integer beyond 64 bits as a float)."""
+    if _LONG_NUMBER.search(line):
+        return json.loads(line)
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     for line in lines:
         where = f"{lines.path}:{lines.number}"
@@ -196,7 +211,7 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
             yield _row({}, spec, where, lines.bad[lines.number])
             continue
         try:
-            fields = json.loads(line)
+            fields = _parse_json(line)
         except json.JSONDecodeError as exc:
             yield _row({}, spec, where, f"not valid JSON ({exc.msg})")
             continue

@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from classifier import LABELS
 from classifier.score import DocumentScore
 
@@ -140,6 +142,15 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _json_line(record: dict[str, Any]) -> str:
+    """One JSONL line: orjson (a fifth of the standard library's cost in a batch), falling back
+    to the standard library for values orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(record).decode() + "\n"
+    except orjson.JSONEncodeError:
+        return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 class RowWriter:
     """Writes batch records as JSONL, CSV or TSV to an open text stream.
 
@@ -156,7 +167,7 @@ class RowWriter:
 
     def write(self, records: list[dict[str, Any]]) -> None:
         if self.fmt == "jsonl":
-            self.handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+            self.handle.write("".join(map(_json_line, records)))
             return
         flat = [_flat(r) for r in records]
         if self.header is None:

@@ -152,3 +152,10 @@ def test_summary_counts_every_row(comments, model, tmp_path):
     write_summary(sources.rows(), tmp_path / "s.csv")
     with (tmp_path / "s.csv").open(newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+def test_values_beyond_64_bits_survive_the_round_trip(model, tmp_path):
+    source = tmp_path / "big.jsonl"
+    source.write_text('{"id": 123456789012345678901234567890, "text": "The council met."}\n')
+    label_inputs(InputSpec(paths=(str(source),)), model, output=tmp_path / "out.jsonl")
+    assert json.loads((tmp_path / "out.jsonl").read_text())["id"] == 123456789012345678901234567890
