@@ -416,14 +416,14 @@ Predictor = Callable[[list[str]], list[str]]
 FASTTEXT_PARAMS = {"wordNgrams": 2, "epoch": 25, "lr": 0.5, "thread": 1}
 
 
-def _shipped_model(texts: list[str], labels: list[str], groups: list[str]):
+def _shipped_model(texts: list[str], labels: list[str], groups: list[str], featurizer=None):
     """The project's pipeline fitted as ``credscore train`` fits it (without CV), saved, and
     loaded back as the scoring artefact that ``credscore score`` and ``label`` use."""
     from classifier.model import load_model, save_model
     from training.train import fit
 
     with tempfile.TemporaryDirectory(prefix="credscore-bench-") as folder:
-        save_model(fit(texts, labels, groups), folder, {"created": "benchmark"})
+        save_model(fit(texts, labels, groups, featurizer=featurizer), folder, {"created": "benchmark"})
         return load_model(folder)  # read whole into memory: the folder may go
 
 
@@ -432,6 +432,15 @@ def _fit_credscore(texts: list[str], labels: list[str], groups: list[str]) -> Pr
     from classifier import LABELS
 
     model = _shipped_model(texts, labels, groups)
+    return lambda batch: [LABELS[i] for i in model.predict(batch)[0].argmax(axis=1)]
+
+
+def _fit_credscore_words(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
+    """credscore without character n-grams (word 1-2-grams and style only): the faster variant."""
+    from classifier import LABELS
+    from classifier.features import Featurizer
+
+    model = _shipped_model(texts, labels, groups, Featurizer(char_ngrams=None))
     return lambda batch: [LABELS[i] for i in model.predict(batch)[0].argmax(axis=1)]
 
 
@@ -563,6 +572,11 @@ SYSTEMS: dict[str, System] = {
             "credscore",
             "`training.train.fit`, saved and loaded as the scoring artefact `credscore` ships; each text whole",
             _fit_credscore,
+        ),
+        System(
+            "credscore-words",
+            "the same pipeline without character n-grams (word 1-2-grams and style signals only)",
+            _fit_credscore_words,
         ),
         System(
             "credscore-segments",
