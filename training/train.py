@@ -73,7 +73,7 @@ def build_pipeline(labels: list[str], groups: list[str], *, featurizer=None):
 
     from classifier.features import Featurizer
 
-    linear = LinearSVC(C=SVM_C, class_weight="balanced")
+    linear = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0)  # reproducible fits
     calibrated = CalibratedClassifierCV(
         linear, method="sigmoid", cv=_calibration_splits(labels, groups), ensemble=False
     )
