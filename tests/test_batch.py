@@ -80,19 +80,24 @@ def test_segment_rule(model):
     assert sum(record["scores"].values()) == pytest.approx(1, abs=1e-5)
 
 
+def interrupt_after(comments, model, target, rows, chunk_rows):
+    """Run until ``rows`` rows are written, then stop as Ctrl-C would."""
+
+    def interrupt(done, _bytes):
+        if done >= rows:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
+                     options=BatchOptions(chunk_rows=chunk_rows), progress=interrupt)
+
+
 def test_interrupted_run_keeps_old_output_and_resumes(comments, model, tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("previous\n")
     reference = tmp_path / "ref.jsonl"
     run(comments, model, reference)
-
-    def interrupt(rows, _bytes):
-        if rows >= 20:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
-                     options=BatchOptions(chunk_rows=10), progress=interrupt)
+    interrupt_after(comments, model, target, 20, 10)
     assert target.read_text() == "previous\n"
     part = part_path(target)
     with part.open("a") as handle:
@@ -108,14 +113,7 @@ def test_resume_csv(comments, model, tmp_path):
     target = tmp_path / "out.csv"
     reference = tmp_path / "ref.csv"
     run(comments, model, reference)
-
-    def interrupt(rows, _bytes):
-        if rows >= 30:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
-                     options=BatchOptions(chunk_rows=15), progress=interrupt)
+    interrupt_after(comments, model, target, 30, 15)
     run(comments, model, target, chunk_rows=15, resume=True)
     assert target.read_text() == reference.read_text()
 
@@ -124,12 +122,7 @@ def test_resume_refuses_other_runs(comments, model, tmp_path):
     with pytest.raises(InputError, match="no interrupted run to resume"):
         run(comments, model, tmp_path / "out.jsonl", resume=True)
 
-    def interrupt(rows, _bytes):
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_inputs(InputSpec(paths=(str(comments),)), model, output=tmp_path / "o.jsonl",
-                     options=BatchOptions(chunk_rows=10), progress=interrupt)
+    interrupt_after(comments, model, tmp_path / "o.jsonl", 0, 10)
     with pytest.raises(InputError, match="used other inputs, options or model"):
         run(comments, model, tmp_path / "o.jsonl", resume=True, segments=True)
 
