@@ -136,8 +136,13 @@ class _Chunk:
 
     def word_grams(self, n_max: int) -> tuple[np.ndarray, np.ndarray]:
         """(row, hash) of every word 1- to ``n_max``-gram (n_max is 1 or 2)."""
+        return self._bigrams if n_max >= 2 else (self.token_row, self.token_hashes)
+
+    @functools.cached_property
+    def _bigrams(self) -> tuple[np.ndarray, np.ndarray]:
+        """Word 1- and 2-grams: the word features and the lexicon signals both need them."""
         rows, hashes = [self.token_row], [self.token_hashes]
-        if n_max >= 2 and len(self.starts) > 1:
+        if len(self.starts) > 1:
             same = self.token_row[1:] == self.token_row[:-1]
             with np.errstate(over="ignore"):
                 pair = self.token_hashes[:-1] * _P + self.token_hashes[1:] + _KIND_BIGRAM
