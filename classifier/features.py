@@ -227,13 +227,17 @@ def style_features(texts: list[str]) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _lexicon_hashes() -> tuple[HashIndex, np.ndarray]:
     """A hash table of every lexicon entry (as the tokenizer hashes it) and each entry's lexicon."""
-    hashes, owners = [], []
-    for owner, words in enumerate(LEXICONS.values()):
-        for entry in words:
-            # A one-word entry is the chunk's one token; a two-word entry is its bigram, last.
-            hashes.append(_Chunk([entry]).word_grams(2)[1][-1])
-            owners.append(owner)
-    return HashIndex(np.array(hashes, dtype=np.uint64)), np.array(owners)
+    entries = [entry for words in LEXICONS.values() for entry in words]
+    owners = np.array([owner for owner, words in enumerate(LEXICONS.values()) for _ in words])
+    chunk = _Chunk(entries)
+    # Each entry is one word (its token's hash) or two (their bigram's hash).
+    rows, grams = chunk.word_grams(2)
+    tokens = len(chunk.token_row)
+    hashes = np.zeros(len(entries), dtype=np.uint64)
+    single = np.bincount(chunk.token_row, minlength=len(entries)) == 1
+    hashes[single] = chunk.token_hashes[np.isin(chunk.token_row, np.flatnonzero(single))]
+    hashes[rows[tokens:]] = grams[tokens:]  # at most one bigram per entry
+    return HashIndex(hashes), owners
 
 
 class HashIndex:
@@ -424,6 +428,14 @@ class Featurizer:
         featurizer.word_names_ = blob.split("\n") if blob else []
         featurizer._lexicons = _lexicon_hashes()
         return featurizer
+
+    def explained(self) -> np.ndarray:
+        """Mask of the columns an explanation may name: word n-grams and style signals."""
+        mask = np.zeros(self.n_features, dtype=bool)
+        if self.word_ngrams:
+            mask[: len(self.idf_[0])] = True
+        mask[self.n_features - len(self.style) :] = True
+        return mask
 
     def readable_names(self) -> list[str]:
         """Per column: the word n-gram, ``[signal]`` for a style column, '' for a character n-gram."""

@@ -241,9 +241,7 @@ class Model:
         import numpy as np
 
         coef = self.scorer.coef
-        directions = coef - coef.mean(axis=0)
-        directions[:, np.array([not n for n in self._names])] = 0.0
-        return directions
+        return np.where(self.featurizer.explained(), coef - coef.mean(axis=0), 0.0)
 
     def strongest_terms(self, k: int = 10) -> dict[str, list[tuple[str, float]]]:
         """Per label, the ``k`` word or style features that push hardest towards it."""
