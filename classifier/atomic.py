@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 
 def write_atomic(target: str | Path, write: Callable[[Path], object]) -> None:
     """Call ``write(temporary_path)`` beside ``target``, then rename it over ``target``."""
+    import tempfile  # only writers need it; scoring imports this module too
+
     target = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
