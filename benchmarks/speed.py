@@ -224,10 +224,11 @@ def measure(
 
 
 def read_corpus(data: Path, corpus: str) -> list[dict[str, str]]:
-    """Rows of ``data/corpus/mapped.tsv`` as dicts (tab-separated, no quoting)."""
+    """Rows of ``data/corpus/mapped.tsv`` as dicts (tab-separated; quoted fields use doubled
+    quotes, the standard CSV way, as ``benchmarks/accuracy.py`` reads them too)."""
     csv.field_size_limit(sys.maxsize)
     with (data / corpus / "mapped.tsv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        return list(csv.DictReader(handle, delimiter="\t"))
 
 
 def _key(text: str) -> str:

@@ -27,7 +27,7 @@ def shared_texts(per_corpus: int, *, seed: int) -> list[str]:
     texts = []
     for path in sorted(data.glob("*/mapped.tsv")):
         with path.open(encoding="utf-8", newline="") as handle:
-            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+            rows = [r["text"] for r in csv.DictReader(handle, delimiter="\t")]
         texts += random.Random(seed).sample(rows, min(per_corpus, len(rows)))
     return texts
 
