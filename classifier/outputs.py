@@ -187,17 +187,18 @@ class RowWriter:
 
 
 def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:
-    """Write the per-source summary as JSON, or CSV/TSV by the file's suffix, atomically."""
+    """Write the per-source summary as CSV, TSV or JSONL by the file's suffix, else as one JSON
+    array, atomically."""
     from classifier.atomic import write_atomic
 
-    fmt = output_format(str(path), None)
+    suffix = Path(path).suffix.lstrip(".")
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
-            if fmt == "jsonl" and Path(path).suffix != ".jsonl":
+            if suffix in OUTPUT_FORMATS:
+                RowWriter(handle, suffix).write(rows)
+            else:
                 json.dump(rows, handle, indent=2, ensure_ascii=False)
                 handle.write("\n")
-            else:
-                RowWriter(handle, fmt).write(rows)
 
     write_atomic(path, write)
