@@ -103,7 +103,8 @@ class _Chunk:
         original = "\x00".join(f" {t} " for t in texts) + "\x00"
         self.n = len(texts)
         self.cp = np.frombuffer(original.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        self.low = np.frombuffer(_lower(original).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        self.low_text = _lower(original)
+        self.low = np.frombuffer(self.low_text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         word, self.upper, lower, space = _classes(self.cp)
         self.lower_mask = lower
         sentinel = self.cp == _SENTINEL
@@ -353,30 +354,32 @@ class Featurizer:
         return self
 
     def _blocks(self, chunk: _Chunk) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(row, hash) of each block's n-grams: words, then characters."""
+        return [grams for grams, _ in self._blocks_with_min_df(chunk)]
+
+    def _blocks_with_min_df(self, chunk: _Chunk) -> list[tuple[tuple[np.ndarray, np.ndarray], int]]:
+        """Each block's n-grams and the fewest training texts an n-gram must be in to be kept."""
         blocks = []
         if self.word_ngrams:
-            blocks.append(chunk.word_grams(self.word_ngrams))
+            blocks.append((chunk.word_grams(self.word_ngrams), 1))
         if self.char_ngrams:
-            blocks.append(chunk.char_grams(*self.char_ngrams))
+            blocks.append((chunk.char_grams(*self.char_ngrams), self.char_min_df))
         return blocks
 
     def fit(self, texts: list[str], y=None) -> Featurizer:
         """Learn the vocabulary (sorted hashes), idf weights and readable word n-grams."""
         chunk = _Chunk(list(texts))
         n = len(texts)
-        vocab, idf, sizes = [], [], []
-        for b, (rows, hashes) in enumerate(self._blocks(chunk)):
+        vocab, idf = [], []
+        for (rows, hashes), min_df in self._blocks_with_min_df(chunk):
             order = np.lexsort((hashes, rows))
             rows, hashes = rows[order], hashes[order]
             first = np.ones(len(hashes), dtype=bool)
             first[1:] = (hashes[1:] != hashes[:-1]) | (rows[1:] != rows[:-1])
             kept, df = np.unique(hashes[first], return_counts=True)
-            is_char = self.char_ngrams and (b == 1 or not self.word_ngrams)
-            if is_char:
-                kept, df = kept[df >= self.char_min_df], df[df >= self.char_min_df]
+            kept, df = kept[df >= min_df], df[df >= min_df]
             vocab.append(kept)
             idf.append(np.log((1 + n) / (1 + df)) + 1)
-            sizes.append(len(kept))
         self.vocabulary_ = [v.astype(np.uint64) for v in vocab]
         self.idf_ = [i.astype(np.float64) for i in idf]
         self._indexes = [HashIndex(v) for v in self.vocabulary_]
@@ -386,7 +389,7 @@ class Featurizer:
 
     def _word_names(self, chunk: _Chunk) -> list[str]:
         """The text of each word-vocabulary entry (for explanations and reports)."""
-        low = "".join(map(chr, chunk.low.tolist()))
+        low = chunk.low_text
         tokens = [low[s:e] for s, e in zip(chunk.starts.tolist(), chunk.ends.tolist())]
         names: dict[int, str] = {}
         for h, t in zip(chunk.token_hashes.tolist(), tokens):
@@ -533,7 +536,7 @@ class Featurizer:
     def word_terms(self, text: str) -> set[str]:
         """The word n-grams of ``text`` as the featurizer sees them (lower case)."""
         chunk = _Chunk([text])
-        low = "".join(map(chr, chunk.low.tolist()))
+        low = chunk.low_text
         tokens = [low[s:e] for s, e in zip(chunk.starts.tolist(), chunk.ends.tolist())]
         terms = set(tokens)
         if self.word_ngrams >= 2:
