@@ -186,7 +186,9 @@ def read_corpus(path: Path) -> Corpus:
                     dropped += 1
                     continue
                 if label not in KNOWN_LABELS:
-                    raise CredscoreError(f"{path}:{reader.line_num}: unknown mapped_label '{label}'")
+                    raise CredscoreError(
+                        f"{path}:{reader.line_num}: unknown mapped_label '{label}'"
+                    )
                 document = row[document_column] if document_column else ""
                 rows.append(
                     Row(
@@ -320,7 +322,9 @@ def _test_set(
     """Sample the selected rows of ``corpus``, leaving out texts in ``seen`` (normalised training
     texts) and rows from documents of the ``trained_on`` corpora."""
     rows = selection.take(corpus)
-    kept = [r for r in rows if normalise(r.text) not in seen and not set(r.shared_with) & trained_on]
+    kept = [
+        r for r in rows if normalise(r.text) not in seen and not set(r.shared_with) & trained_on
+    ]
     return TestSet(
         column=column,
         corpus=corpus.name,
@@ -387,10 +391,17 @@ def cross_corpus_regime(corpora: dict[str, Corpus], sizes: Sizes) -> Regime:
     selections += [Selection(name) for name in corpora if name not in trained_on]
     tests = []
     for s in selections:
-        column = SHORT_NAMES.get(s.corpus, s.corpus) + (f" ({', '.join(s.splits)})" if s.splits else "")
+        column = SHORT_NAMES.get(s.corpus, s.corpus) + (
+            f" ({', '.join(s.splits)})" if s.splits else ""
+        )
         tests.append(
             _test_set(
-                corpora[s.corpus], s, column=column, cap=sizes.test_rows, seen=seen, trained_on=trained_on
+                corpora[s.corpus],
+                s,
+                column=column,
+                cap=sizes.test_rows,
+                seen=seen,
+                trained_on=trained_on,
             )
         )
     return Regime(
@@ -423,7 +434,9 @@ def _shipped_model(texts: list[str], labels: list[str], groups: list[str], featu
     from training.train import fit
 
     with tempfile.TemporaryDirectory(prefix="credscore-bench-") as folder:
-        save_model(fit(texts, labels, groups, featurizer=featurizer), folder, {"created": "benchmark"})
+        save_model(
+            fit(texts, labels, groups, featurizer=featurizer), folder, {"created": "benchmark"}
+        )
         return load_model(folder)  # read whole into memory: the folder may go
 
 
@@ -472,7 +485,9 @@ def _fit_tfidf_lr(texts: list[str], labels: list[str], groups: list[str]) -> Pre
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(texts, labels)
+    pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(
+        texts, labels
+    )
     return lambda batch: [str(label) for label in pipeline.predict(batch)]
 
 
@@ -521,7 +536,9 @@ class _Encoder:
             return self.model.encode(texts, batch_size=64, show_progress_bar=False)
         new = sorted({t for t in texts if t not in self.cache})
         if new:
-            self.cache.update(zip(new, self.model.encode(new, batch_size=64, show_progress_bar=False)))
+            self.cache.update(
+                zip(new, self.model.encode(new, batch_size=64, show_progress_bar=False))
+            )
         return np.array([self.cache[t] for t in texts])
 
 
@@ -537,7 +554,9 @@ def _fit_minilm_lr(texts: list[str], labels: list[str], groups: list[str]) -> Pr
 
     encoder = _minilm()
     classifier = LogisticRegression(max_iter=1000).fit(encoder.encode(texts), labels)
-    return lambda batch: [str(label) for label in classifier.predict(encoder.encode(batch, cached=True))]
+    return lambda batch: [
+        str(label) for label in classifier.predict(encoder.encode(batch, cached=True))
+    ]
 
 
 def _fit_majority(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
@@ -591,7 +610,8 @@ SYSTEMS: dict[str, System] = {
         ),
         System(
             "fasttext",
-            "fastText supervised, " + ", ".join(f"{k}={v}" for k, v in FASTTEXT_PARAMS.items())
+            "fastText supervised, "
+            + ", ".join(f"{k}={v}" for k, v in FASTTEXT_PARAMS.items())
             + " (other parameters default)",
             _fit_fasttext,
             requires=(("fasttext", "fasttext"),),
@@ -699,7 +719,9 @@ def score(kind: str, gold: Sequence[str], predicted: Sequence[str]) -> dict[str,
         collapsed = ["opinion" if p == "disinformation" else p for p in predicted]
         values["macro_f1"] = compute_metrics(list(gold), collapsed).macro_f1
         reporting = [p for g, p in pairs if g == "reporting"]
-        values["reporting_as_disinformation"] = _share(reporting.count("disinformation"), len(reporting))
+        values["reporting_as_disinformation"] = _share(
+            reporting.count("disinformation"), len(reporting)
+        )
     if kind in (REPORTING_OPINION, DISINFORMATION_VS_REST):
         values["false_positive_rate"] = _share(sum(1 for g, p in is_dis if p and not g), negatives)
     if kind in (DISINFORMATION_VS_REST, DISINFORMATION_ONLY):
@@ -792,7 +814,9 @@ def _proc_field(path: str, key: str) -> str | None:
     """The value of the first ``key: value`` line of a /proc file (None off Linux)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return next((line.split(":", 1)[1].strip() for line in handle if line.startswith(key)), None)
+            return next(
+                (line.split(":", 1)[1].strip() for line in handle if line.startswith(key)), None
+            )
     except OSError:
         return None
 
@@ -809,7 +833,9 @@ def machine() -> dict[str, str]:
     """Where the run happened: cores, CPU, memory, load, Python and library versions."""
     memory = _proc_field("/proc/meminfo", "MemTotal")  # "24684132 kB"
     return {
-        "cores": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()),
+        "cores": str(
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        ),
         "cpu": _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown CPU",
         "memory": f"{int(memory.split()[0]) / 2**20:.1f} GiB" if memory else "unknown",
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -836,9 +862,11 @@ def _columns(result: RegimeResult, metric: Metric) -> list[TestSet]:
 
 
 def _label_counts(labels: Sequence[str]) -> str:
-    """"label n, label n" with the most frequent label first."""
+    """ "label n, label n" with the most frequent label first."""
     counts = Counter(labels)
-    return ", ".join(f"{label} {n}" for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ", ".join(
+        f"{label} {n}" for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
 
 
 def _reading(result: RegimeResult) -> list[str]:
@@ -859,7 +887,9 @@ def _reading(result: RegimeResult) -> list[str]:
                 if mine is None or not theirs:
                     continue
                 best, peer = max(theirs, key=lambda vp: sign * vp[0])
-                deltas.append((round(sign * (mine - best), 3), metric, test.column, mine, best, peer))
+                deltas.append(
+                    (round(sign * (mine - best), 3), metric, test.column, mine, best, peer)
+                )
         ahead = sorted((d for d in deltas if d[0] > 0), key=lambda d: -d[0])
         behind = sorted((d for d in deltas if d[0] < 0), key=lambda d: d[0])
 
@@ -914,7 +944,9 @@ def _reading(result: RegimeResult) -> list[str]:
                     continue
                 met = value >= goal if at_least else value <= goal
                 short = next(m.short for m in METRICS if m.key == key)
-                cells.append(f"{short} on {columns[corpus]} {value:.3f} ({'>=' if at_least else '<='} {goal:.2f}: {'met' if met else 'not met'})")
+                bound = f"{'>=' if at_least else '<='} {goal:.2f}"
+                verdict = "met" if met else "not met"
+                cells.append(f"{short} on {columns[corpus]} {value:.3f} ({bound}: {verdict})")
             if cells:
                 lines.append(f"- Issue-4 targets, {system}: " + "; ".join(cells) + ".")
     return lines
@@ -934,7 +966,16 @@ def _regime_section(result: RegimeResult, sizes: Sizes) -> list[str]:
         "",
     ]
     lines += _table(
-        ["column", "corpus", "splits", "metrics", "eligible", "seen in training", "tested", "gold labels"],
+        [
+            "column",
+            "corpus",
+            "splits",
+            "metrics",
+            "eligible",
+            "seen in training",
+            "tested",
+            "gold labels",
+        ],
         [
             [
                 t.column,
@@ -962,7 +1003,9 @@ def _regime_section(result: RegimeResult, sizes: Sizes) -> list[str]:
             ],
         )
     lines += ["", "**Training time**", ""]
-    lines += _table(["system", "training seconds"], [[s.name, f"{s.seconds:.1f}"] for s in result.systems])
+    lines += _table(
+        ["system", "training seconds"], [[s.name, f"{s.seconds:.1f}"] for s in result.systems]
+    )
     lines += ["", "Reading:", "", *_reading(result), ""]
     return lines
 
@@ -1005,8 +1048,14 @@ def render_report(
     -------
     str
     """
-    mode = "fast (tiny samples: for checking the harness, not for reading)" if sizes == FAST else "full"
-    dropped = ", ".join(f"{SHORT_NAMES.get(n, n)} {c.dropped}" for n, c in corpora.items() if c.dropped)
+    mode = (
+        "fast (tiny samples: for checking the harness, not for reading)"
+        if sizes == FAST
+        else "full"
+    )
+    dropped = ", ".join(
+        f"{SHORT_NAMES.get(n, n)} {c.dropped}" for n, c in corpora.items() if c.dropped
+    )
     lines = [
         "# Accuracy benchmarks",
         "",
@@ -1054,7 +1103,10 @@ def render_report(
         "",
     ]
     if skipped:
-        lines += ["Skipped systems: " + "; ".join(f"{n} ({why})" for n, why in skipped.items()) + ".", ""]
+        lines += [
+            "Skipped systems: " + "; ".join(f"{n} ({why})" for n, why in skipped.items()) + ".",
+            "",
+        ]
     for result in results:
         lines += _regime_section(result, sizes)
     lines += ["## Corpus caveats", ""]
@@ -1147,7 +1199,10 @@ def main(data: Path, out: Path, fast: bool, systems: list[str], regimes: list[st
         results = []
         for name in regimes:
             regime = REGIMES[name](corpora, sizes)
-            click.echo(f"{name}: {len(regime.texts)} training rows, {len(regime.tests)} test sets", err=True)
+            click.echo(
+                f"{name}: {len(regime.texts)} training rows, {len(regime.tests)} test sets",
+                err=True,
+            )
             results.append(run_regime(regime, ready, log=lambda line: click.echo(line, err=True)))
     except (CredscoreError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -144,10 +144,16 @@ def run_process(command: Sequence[str], *, env: dict[str, str], cwd: Path | None
         and the peak RSS, from GNU time when installed, else from ``os.wait4``.
     """
     use_time = os.access(GNU_TIME, os.X_OK)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
         full = [GNU_TIME, "-f", "%M", "-o", rss.name, *command] if use_time else list(command)
         started = time.perf_counter()
-        process = subprocess.Popen(full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        process = subprocess.Popen(
+            full, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=cwd
+        )
         # wait4, not wait: it also returns the child's rusage (the fallback's peak RSS).
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
@@ -236,7 +242,9 @@ def _key(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
 
-def build_training_rows(data: Path, *, rows: int, seed: int = SEED) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
+def build_training_rows(
+    data: Path, *, rows: int, seed: int = SEED
+) -> tuple[list[tuple[str, str, str]], dict[str, Any]]:
     """External training rows: (text, label, doc), without duplicates or conflicting labels.
 
     Parameters
@@ -288,7 +296,9 @@ def write_labels_tsv(rows: list[tuple[str, str, str]], path: Path) -> None:
         writer.writerows(rows)
 
 
-def build_batch_texts(data: Path, *, rows: int, seed: int = SEED) -> tuple[list[str], dict[str, Any]]:
+def build_batch_texts(
+    data: Path, *, rows: int, seed: int = SEED
+) -> tuple[list[str], dict[str, Any]]:
     """The batch texts: short texts from every shared corpus, sampled with a fixed seed.
 
     The pool is every non-empty text of at most :data:`MAX_BATCH_CHARS` characters in
@@ -311,7 +321,10 @@ def build_batch_texts(data: Path, *, rows: int, seed: int = SEED) -> tuple[list[
     if rows <= len(pool):
         chosen, mode = pool[:rows], "without replacement"
     else:
-        chosen, mode = pool + rng.choices(pool, k=rows - len(pool)), "whole pool, then the rest with replacement"
+        chosen, mode = (
+            pool + rng.choices(pool, k=rows - len(pool)),
+            "whole pool, then the rest with replacement",
+        )
     lengths = sorted(len(t) for _, t in chosen)
     facts = {
         "pool": len(pool),
@@ -358,10 +371,16 @@ def worker_credscore(texts: list[str], *, model: str, labels: str, chunk: int) -
     for part in _chunks(texts, chunk):
         loaded.predict(part)
     seconds = time.perf_counter() - started
-    return {"setup_seconds": setup, "seconds": seconds, "profile": _profile(loaded.predict, texts[:chunk])}
+    return {
+        "setup_seconds": setup,
+        "seconds": seconds,
+        "profile": _profile(loaded.predict, texts[:chunk]),
+    }
 
 
-def _profile(predict: Callable[[list[str]], Any], texts: list[str], *, top: int = PROFILE_TOP) -> list[list]:
+def _profile(
+    predict: Callable[[list[str]], Any], texts: list[str], *, top: int = PROFILE_TOP
+) -> list[list]:
     """Self time of the costliest functions in one ``predict(texts)`` call, under cProfile.
 
     A profile rather than timing named stages, so it stays true whatever the model's insides
@@ -400,12 +419,16 @@ def worker_fasttext(texts: list[str], *, model: str, labels: str, chunk: int) ->
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.txt"
         path.write_text(
-            "".join(f"__label__{y} {_SPACE.sub(' ', x)}\n" for x, y in zip(train_texts, train_labels)),
+            "".join(
+                f"__label__{y} {_SPACE.sub(' ', x)}\n" for x, y in zip(train_texts, train_labels)
+            ),
             encoding="utf-8",
         )
         started = time.perf_counter()
         # thread=1: one core, like credscore's predict; the rest is close to fastText's tutorial.
-        ft = fasttext.train_supervised(str(path), wordNgrams=2, epoch=25, lr=0.5, thread=1, verbose=0)
+        ft = fasttext.train_supervised(
+            str(path), wordNgrams=2, epoch=25, lr=0.5, thread=1, verbose=0
+        )
         setup = time.perf_counter() - started
     # fasttext 0.9.3's predict() wrapper breaks under NumPy 2, so call the C++ binding as it does;
     # the newline clean-up is part of the per-text work, as fastText requires one line.
@@ -424,7 +447,9 @@ def worker_plain(texts: list[str], *, model: str, labels: str, chunk: int) -> di
 
     train_texts, train_labels, _ = _bundled(labels)
     started = time.perf_counter()
-    pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(train_texts, train_labels)
+    pipeline = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)).fit(
+        train_texts, train_labels
+    )
     setup = time.perf_counter() - started
     started = time.perf_counter()
     for part in _chunks(texts, chunk):
@@ -477,10 +502,26 @@ _WORKER_OF = {worker: name for name, worker in WORKERS.items()}
 #: included): report name -> command from (credscore script, texts file, model folder, output).
 BATCH_COMMANDS: dict[str, Callable[[str, Path, Path, Path], list[str]]] = {
     "credscore label, whole process": lambda exe, texts, model, out: [
-        exe, "label", str(texts), "-o", str(out), "-q", "--model", str(model)
+        exe,
+        "label",
+        str(texts),
+        "-o",
+        str(out),
+        "-q",
+        "--model",
+        str(model),
     ],
     "credscore label --jobs 2, whole process": lambda exe, texts, model, out: [
-        exe, "label", str(texts), "-o", str(out), "-q", "--jobs", "2", "--model", str(model)
+        exe,
+        "label",
+        str(texts),
+        "-o",
+        str(out),
+        "-q",
+        "--jobs",
+        "2",
+        "--model",
+        str(model),
     ],
 }
 #: Systems that need an optional package, and which.
@@ -504,7 +545,9 @@ class Throughput:
         return self.segments / self.seconds if self.seconds else 0.0
 
 
-def run_worker(name: str, *, texts: Path, model: Path, labels: str, chunk: int, env: dict[str, str]) -> tuple[dict, Run]:
+def run_worker(
+    name: str, *, texts: Path, model: Path, labels: str, chunk: int, env: dict[str, str]
+) -> tuple[dict, Run]:
     """Run one worker in a fresh process; return its JSON result and the process run."""
     command = [
         sys.executable, str(Path(__file__).resolve()), "--worker", name,
@@ -535,7 +578,9 @@ def parse_importtime(stderr: str) -> list[ImportCost]:
         match = _IMPORTTIME.match(line)
         if match:
             self_us, cumulative, indent, name = match.groups()
-            costs.append(ImportCost(name.strip(), int(self_us), int(cumulative), (len(indent) - 1) // 2))
+            costs.append(
+                ImportCost(name.strip(), int(self_us), int(cumulative), (len(indent) - 1) // 2)
+            )
     return costs
 
 
@@ -564,7 +609,16 @@ def summarise_imports(costs: list[ImportCost], *, top: int = IMPORT_TOP) -> dict
 
 def _versions() -> dict[str, str]:
     versions = {"Python": platform.python_version()}
-    for package in ("credscore", "numpy", "scipy", "scikit-learn", "joblib", "nltk", "click", "fasttext"):
+    for package in (
+        "credscore",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "joblib",
+        "nltk",
+        "click",
+        "fasttext",
+    ):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -578,7 +632,11 @@ def machine() -> dict[str, Any]:
     ram_gb = 0.0
     try:
         cpu = next(
-            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
             "",
         )
         meminfo = Path("/proc/meminfo").read_text()
@@ -627,15 +685,28 @@ _NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")
 
 def _table(header: Sequence[str], rows: list[Sequence[Any]]) -> list[str]:
     """A Markdown table; columns holding only numbers are right-aligned."""
-    numeric = [bool(rows) and all(_NUMBER.match(str(row[i])) for row in rows if str(row[i])) for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    numeric = [
+        bool(rows) and all(_NUMBER.match(str(row[i])) for row in rows if str(row[i]))
+        for i in range(len(header))
+    ]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+    ]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return lines
 
 
 def _measurement_rows(measurements: list[Measurement]) -> list[list[str]]:
     return [
-        [m.name, f"`{m.command}`", f"{m.median:.3f}", f"{m.best:.3f}", f"{m.peak_rss_mb:.0f}", len(m.seconds)]
+        [
+            m.name,
+            f"`{m.command}`",
+            f"{m.median:.3f}",
+            f"{m.best:.3f}",
+            f"{m.peak_rss_mb:.0f}",
+            len(m.seconds),
+        ]
         for m in measurements
     ]
 
@@ -663,7 +734,11 @@ def _reading(report: Report) -> list[str]:
         heavy = report.help_heavy
         lines.append(
             f"- `credscore --help` takes {help_run.median:.2f} s (median): it {verdict} the 0.3 s target; "
-            + (f"it imports {', '.join(heavy)}." if heavy else f"it imports none of {', '.join(HEAVY)}.")
+            + (
+                f"it imports {', '.join(heavy)}."
+                if heavy
+                else f"it imports none of {', '.join(HEAVY)}."
+            )
         )
     imported = {name for name, _ in report.imports.get("all_packages", [])}
     if score:
@@ -703,7 +778,8 @@ def _reading(report: Report) -> list[str]:
             ratio = ours.per_second / other.per_second
             lines.append(
                 f"- Throughput: credscore scores {ours.per_second:,.0f} segments/s, {ratio:.2f} times "
-                f"the rate of {name} ({other.per_second:,.0f}/s)" + (": credscore loses here." if ratio < 0.8 else ".")
+                f"the rate of {name} ({other.per_second:,.0f}/s)"
+                + (": credscore loses here." if ratio < 0.8 else ".")
             )
         whole = [t for name, t in by_name.items() if name in BATCH_COMMANDS]
         if whole:
@@ -786,7 +862,10 @@ def render_markdown(report: Report) -> str:
         "",
         "## Start-up and cold scoring",
         "",
-        *_table(["what", "command", "median s", "min s", "peak RSS MB", "runs"], _measurement_rows(report.startup)),
+        *_table(
+            ["what", "command", "median s", "min s", "peak RSS MB", "runs"],
+            _measurement_rows(report.startup),
+        ),
         "",
         f"`MODEL` is the model trained from {f'`{report.labels}`' if report.labels else 'the bundled labels'} "
         "in the training step; its folder holds "
@@ -795,7 +874,7 @@ def render_markdown(report: Report) -> str:
         "",
         "### Where a cold `credscore score` spends its time",
         "",
-        f"`python -X importtime -m classifier score --model MODEL \"...\"`, one run: "
+        f'`python -X importtime -m classifier score --model MODEL "..."`, one run: '
         f"{report.imports.get('modules', 0)} modules, {report.imports.get('total_us', 0) / 1e6:.3f} s of imports "
         "(importtime's own overhead included).",
         "",
@@ -803,12 +882,18 @@ def render_markdown(report: Report) -> str:
         "",
         *_table(
             ["import", "cumulative s", "self s"],
-            [[f"`{c.name}`", f"{c.cumulative_us / 1e6:.3f}", f"{c.self_us / 1e6:.3f}"] for c in report.imports.get("top_level", [])],
+            [
+                [f"`{c.name}`", f"{c.cumulative_us / 1e6:.3f}", f"{c.self_us / 1e6:.3f}"]
+                for c in report.imports.get("top_level", [])
+            ],
         ),
         "",
         f"Top {IMPORT_TOP} packages by self time summed over their modules:",
         "",
-        *_table(["package", "self s"], [[f"`{name}`", f"{us / 1e6:.3f}"] for name, us in report.imports.get("by_package", [])]),
+        *_table(
+            ["package", "self s"],
+            [[f"`{name}`", f"{us / 1e6:.3f}"] for name, us in report.imports.get("by_package", [])],
+        ),
         "",
         "Step by step in one fresh process (`speed.py --worker breakdown`, median over the runs):",
         "",
@@ -816,7 +901,10 @@ def render_markdown(report: Report) -> str:
         "",
         "## Training",
         "",
-        *_table(["what", "command", "median s", "min s", "peak RSS MB", "runs"], _measurement_rows(report.training)),
+        *_table(
+            ["what", "command", "median s", "min s", "peak RSS MB", "runs"],
+            _measurement_rows(report.training),
+        ),
         "",
     ]
     for name, facts in report.training_facts.items():
@@ -828,12 +916,17 @@ def render_markdown(report: Report) -> str:
         out.append(line + ".")
         if facts.get("by_corpus"):
             out.append(
-                "  Built from " + ", ".join(f"`{k}` {v:,}" for k, v in facts["by_corpus"].items())
+                "  Built from "
+                + ", ".join(f"`{k}` {v:,}" for k, v in facts["by_corpus"].items())
                 + f" (`mapped.tsv`: checkthat and mpqa reporting/opinion rows, ptc disinformation rows; "
                 f"texts compared case-folded with white space collapsed, duplicates kept once, "
                 f"{facts.get('conflicting_dropped', 0)} texts with two labels dropped; "
                 f"{facts.get('asked', 0):,} rows asked for, {facts.get('available', 0):,} available: "
-                + ("all used" if facts.get("rows") == facts.get("available") else f"a `random.Random({SEED})` sample without replacement")
+                + (
+                    "all used"
+                    if facts.get("rows") == facts.get("available")
+                    else f"a `random.Random({SEED})` sample without replacement"
+                )
                 + ") and written to a temporary TSV with columns text, label, doc "
                 "(doc: the corpus's document or article id; a checkthat sentence is its own document)."
             )
@@ -865,9 +958,13 @@ def render_markdown(report: Report) -> str:
             ["system", "segments", "seconds", "segments/s", "setup s", "peak RSS MB"],
             [
                 [
-                    t.name, f"{t.segments:,}", f"{t.seconds:.2f}", f"{t.per_second:,.0f}",
-                    "included" if t.setup_seconds is None else f"{t.setup_seconds:.2f}", f"{t.max_rss_mb:.0f}",
-                ]  # fmt: skip
+                    t.name,
+                    f"{t.segments:,}",
+                    f"{t.seconds:.2f}",
+                    f"{t.per_second:,.0f}",
+                    "included" if t.setup_seconds is None else f"{t.setup_seconds:.2f}",
+                    f"{t.max_rss_mb:.0f}",
+                ]
                 if not t.skipped
                 else [t.name, "skipped", t.skipped, "", "", ""]
                 for t in report.throughput
@@ -875,14 +972,21 @@ def render_markdown(report: Report) -> str:
         ),
         "",
     ]
-    ours = next((t for t in report.throughput if t.name.startswith("credscore") and not t.skipped), None)
+    ours = next(
+        (t for t in report.throughput if t.name.startswith("credscore") and not t.skipped), None
+    )
     ratios = [
         [f"credscore / {t.name}", f"{ours.per_second / t.per_second:.3f}"]
         for t in report.throughput
         if ours and t is not ours and t.name in THROUGHPUT and not t.skipped and t.per_second
     ]
     if ratios:
-        out += ["Ratios of segments/s (above 1: credscore is faster):", "", *_table(["ratio", "value"], ratios), ""]
+        out += [
+            "Ratios of segments/s (above 1: credscore is faster):",
+            "",
+            *_table(["ratio", "value"], ratios),
+            "",
+        ]
     if ours and ours.profile:
         n = min(report.chunk, ours.segments)
         out += [
@@ -979,13 +1083,23 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
         model = tmp / "model"
 
         print("training ...", file=sys.stderr)
-        bundled_name = "credscore train (bundled labels)" if not labels else "credscore train (--labels given)"
-        command = [credscore, "train", "--json", "--output", str(model)] + (["--labels", labels] if labels else [])
-        shown = "credscore train --json --output MODEL" + (f" --labels {args.labels}" if labels else "")
-        measurement, run = measure(bundled_name, command, repeat=args.train_repeat, env=env, shown=shown)
+        bundled_name = (
+            "credscore train (bundled labels)" if not labels else "credscore train (--labels given)"
+        )
+        command = [credscore, "train", "--json", "--output", str(model)] + (
+            ["--labels", labels] if labels else []
+        )
+        shown = "credscore train --json --output MODEL" + (
+            f" --labels {args.labels}" if labels else ""
+        )
+        measurement, run = measure(
+            bundled_name, command, repeat=args.train_repeat, env=env, shown=shown
+        )
         report.training.append(measurement)
         report.training_facts[bundled_name] = _train_facts(run)
-        report.model_files = {f.name: f.stat().st_size / 1e6 for f in sorted(model.iterdir()) if f.is_file()}
+        report.model_files = {
+            f.name: f.stat().st_size / 1e6 for f in sorted(model.iterdir()) if f.is_file()
+        }
 
         if args.train_rows > 0:
             rows, facts = build_training_rows(args.data, rows=args.train_rows)
@@ -994,7 +1108,15 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
             ext_name = f"credscore train ({len(rows):,} external rows)"
             measurement, run = measure(
                 ext_name,
-                [credscore, "train", "--json", "--labels", str(external), "--output", str(tmp / "external-model")],
+                [
+                    credscore,
+                    "train",
+                    "--json",
+                    "--labels",
+                    str(external),
+                    "--output",
+                    str(tmp / "external-model"),
+                ],
                 repeat=args.train_repeat,
                 env=env,
                 shown="credscore train --json --labels EXTERNAL.tsv --output TMP",
@@ -1017,14 +1139,35 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
             ),
         ]
         for step_name, command, shown in steps:
-            report.startup.append(measure(step_name, command, repeat=args.repeat, env=env, shown=shown)[0])
+            report.startup.append(
+                measure(step_name, command, repeat=args.repeat, env=env, shown=shown)[0]
+            )
 
         run = _checked(
-            run_process([python, "-X", "importtime", "-m", "classifier", "score", "--model", str(model), SENTENCE], env=env, cwd=REPO),
+            run_process(
+                [
+                    python,
+                    "-X",
+                    "importtime",
+                    "-m",
+                    "classifier",
+                    "score",
+                    "--model",
+                    str(model),
+                    SENTENCE,
+                ],
+                env=env,
+                cwd=REPO,
+            ),
             "importtime",
         )
         report.imports = summarise_imports(parse_importtime(run.stderr))
-        run = _checked(run_process([python, "-X", "importtime", "-m", "classifier", "--help"], env=env, cwd=REPO), "importtime")
+        run = _checked(
+            run_process(
+                [python, "-X", "importtime", "-m", "classifier", "--help"], env=env, cwd=REPO
+            ),
+            "importtime",
+        )
         loaded = {cost.name.split(".")[0] for cost in parse_importtime(run.stderr)}
         report.help_heavy = [name for name in HEAVY if name in loaded]
 
@@ -1032,7 +1175,9 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
         dummy.write_text("")
         marks: dict[str, list[float]] = {}
         for _ in range(args.repeat):
-            result, _ = run_worker("breakdown", texts=dummy, model=model, labels=labels, chunk=args.chunk, env=env)
+            result, _ = run_worker(
+                "breakdown", texts=dummy, model=model, labels=labels, chunk=args.chunk, env=env
+            )
             for step, seconds in result.items():
                 marks.setdefault(step, []).append(seconds)
         report.breakdown = {step: statistics.median(values) for step, values in marks.items()}
@@ -1050,7 +1195,14 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
                 report.throughput.append(Throughput(system, 0, 0.0, 0.0, 0.0, skipped=reason))
                 continue
             try:
-                result, run = run_worker(_WORKER_OF[worker], texts=texts_path, model=model, labels=labels, chunk=args.chunk, env=env)
+                result, run = run_worker(
+                    _WORKER_OF[worker],
+                    texts=texts_path,
+                    model=model,
+                    labels=labels,
+                    chunk=args.chunk,
+                    env=env,
+                )
             except BenchmarkError as exc:
                 if not package:
                     raise
@@ -1058,17 +1210,26 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
                 report.throughput.append(Throughput(system, 0, 0.0, 0.0, 0.0, skipped=str(exc)))
                 continue
             entry = Throughput(
-                system, len(texts), result["seconds"], result["setup_seconds"], run.max_rss_mb, profile=result.get("profile", [])
+                system,
+                len(texts),
+                result["seconds"],
+                result["setup_seconds"],
+                run.max_rss_mb,
+                profile=result.get("profile", []),
             )
             print(f"  {system}: {entry.per_second:,.0f} segments/s", file=sys.stderr)
             report.throughput.append(entry)
-        report.throughput += batch_commands(credscore, texts_path, model, rows=len(texts), tmp=tmp, env=env)
+        report.throughput += batch_commands(
+            credscore, texts_path, model, rows=len(texts), tmp=tmp, env=env
+        )
     report.load = (report.load[0], os.getloadavg()[0])
     report.seconds = time.perf_counter() - began
     return report
 
 
-def batch_commands(credscore: str, texts: Path, model: Path, *, rows: int, tmp: Path, env: dict[str, str]) -> list[Throughput]:
+def batch_commands(
+    credscore: str, texts: Path, model: Path, *, rows: int, tmp: Path, env: dict[str, str]
+) -> list[Throughput]:
     """Run each :data:`BATCH_COMMANDS` entry once over the batch file, as a whole process.
 
     Parameters
@@ -1094,7 +1255,9 @@ def batch_commands(credscore: str, texts: Path, model: Path, *, rows: int, tmp: 
     has_label = run_process([credscore, "label", "--help"], env=env).returncode == 0
     for name, build in BATCH_COMMANDS.items():
         if not has_label:
-            results.append(Throughput(name, 0, 0.0, None, 0.0, skipped="this credscore has no `label` command"))
+            results.append(
+                Throughput(name, 0, 0.0, None, 0.0, skipped="this credscore has no `label` command")
+            )
             continue
         out = tmp / "labelled.jsonl"
         run = run_process(build(credscore, texts, model, out), env=env)
@@ -1120,15 +1283,44 @@ def _importable(package: str) -> bool:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line (``--worker`` is internal: one throughput worker)."""
-    parser = argparse.ArgumentParser(description="Measure credscore's speed and write docs/speed.md.")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared corpora folder [default: %(default)s]")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report to write [default: docs/speed.md]")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each start-up measurement [default: 5]")
-    parser.add_argument("--train-repeat", type=int, default=1, help="runs of each training measurement (minutes each) [default: 1]")
-    parser.add_argument("--rows", type=int, default=100_000, help="batch texts for throughput [default: 100000]")
-    parser.add_argument("--train-rows", type=int, default=20_000, help="external training rows at most; 0 skips [default: 20000]")
-    parser.add_argument("--labels", default="", help="train on this label file instead of the bundled labels (for quick runs)")
-    parser.add_argument("--chunk", type=int, default=10_000, help="texts per predict call [default: 10000]")
+    parser = argparse.ArgumentParser(
+        description="Measure credscore's speed and write docs/speed.md."
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="shared corpora folder [default: %(default)s]",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="report to write [default: docs/speed.md]"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of each start-up measurement [default: 5]"
+    )
+    parser.add_argument(
+        "--train-repeat",
+        type=int,
+        default=1,
+        help="runs of each training measurement (minutes each) [default: 1]",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=100_000, help="batch texts for throughput [default: 100000]"
+    )
+    parser.add_argument(
+        "--train-rows",
+        type=int,
+        default=20_000,
+        help="external training rows at most; 0 skips [default: 20000]",
+    )
+    parser.add_argument(
+        "--labels",
+        default="",
+        help="train on this label file instead of the bundled labels (for quick runs)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=10_000, help="texts per predict call [default: 10000]"
+    )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", default="", help=argparse.SUPPRESS)
@@ -1150,7 +1342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     if not (args.data / "checkthat_subj_en" / "mapped.tsv").is_file():
-        sys.exit(f"speed.py: {args.data}: shared corpora not found (expected ../shared/data beside this clone); pass --data DIR")
+        sys.exit(
+            f"speed.py: {args.data}: shared corpora not found "
+            "(expected ../shared/data beside this clone); pass --data DIR"
+        )
     if min(args.repeat, args.train_repeat, args.rows, args.chunk) < 1:
         sys.exit("speed.py: --repeat, --train-repeat, --rows and --chunk must be at least 1")
     shown = ["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)]

@@ -75,7 +75,9 @@ class BatchReport:
 
 def model_tag(model: Model) -> str:
     """The ``model`` value of every output row: credscore version and model checksum."""
-    return f"credscore-{model.manifest['versions'].get('credscore', __version__)}+{model.sha256[:12]}"
+    return (
+        f"credscore-{model.manifest['versions'].get('credscore', __version__)}+{model.sha256[:12]}"
+    )
 
 
 def _base(row: Row) -> dict[str, Any]:
@@ -151,7 +153,13 @@ def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
             labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
             record.update(label=label, scores=_scores(mean), model=tag)
             record["segments"] = [
-                {"text": row.text[a:b], "start": a, "end": b, "label": lab, "scores": dict(zip(LABELS, p))}
+                {
+                    "text": row.text[a:b],
+                    "start": a,
+                    "end": b,
+                    "label": lab,
+                    "scores": dict(zip(LABELS, p)),
+                }
                 for (a, b), lab, p in zip(parts, labels, rounded[at - len(parts) : at])
             ]
         scorable += 1
@@ -174,7 +182,9 @@ def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list
     list of dict
         One record per row.
     """
-    proba, spans = predict_texts(model, [r.text for r in rows if r.error is None], segments=segments)
+    proba, spans = predict_texts(
+        model, [r.text for r in rows if r.error is None], segments=segments
+    )
     return assemble(rows, proba, spans, model_tag(model))
 
 
@@ -200,7 +210,9 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def _scored_chunks(model: Model, chunks: Iterator[list[Row]], options: BatchOptions) -> Iterator[list[dict]]:
+def _scored_chunks(
+    model: Model, chunks: Iterator[list[Row]], options: BatchOptions
+) -> Iterator[list[dict]]:
     """Scored chunks in input order, in this process or in ``options.jobs`` worker processes."""
     if options.jobs == 1:
         for chunk in chunks:
@@ -215,7 +227,10 @@ def _scored_chunks(model: Model, chunks: Iterator[list[Row]], options: BatchOpti
         for chunk in chunks:
             pending.append(chunk)
             yield delayed(_predict_in_worker)(
-                str(model.path), model.sha256, [r.text for r in chunk if r.error is None], options.segments
+                str(model.path),
+                model.sha256,
+                [r.text for r in chunk if r.error is None],
+                options.segments,
             )
 
     parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
@@ -281,7 +296,11 @@ def _outcome(record: dict[str, Any]) -> tuple[str | None, float | None]:
     if record.get("error"):
         return None, None
     scores = record.get("scores")
-    score = scores["disinformation"] if isinstance(scores, dict) else float(record["score_disinformation"])
+    score = (
+        scores["disinformation"]
+        if isinstance(scores, dict)
+        else float(record["score_disinformation"])
+    )
     return record["label"], score
 
 
@@ -291,7 +310,7 @@ def label_inputs(
     *,
     output: str | Path | None,
     stream=None,
-    options: BatchOptions = BatchOptions(),
+    options: BatchOptions | None = None,
     summary: SourceSummary | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchReport:
@@ -321,6 +340,7 @@ def label_inputs(
     InputError
         Unreadable inputs, ``--resume`` without a matching interrupted run.
     """
+    options = options or BatchOptions()
     fmt = output_format(str(output) if output else None, options.output_format)
     report = BatchReport()
     source_column = spec.source_column or "source"
@@ -341,7 +361,9 @@ def label_inputs(
             if not part.exists() or not key_path.exists():
                 raise InputError(f"{output}: no interrupted run to resume (no {part.name})")
             if json.loads(key_path.read_text(encoding="utf-8")) != key:
-                raise InputError(f"{output}: the interrupted run used other inputs, options or model; run without --resume")
+                raise InputError(
+                    f"{output}: the interrupted run used other inputs, options or model; run without --resume"
+                )
             done, end, header = _complete_records(part, fmt)
             with part.open("r+b") as cut:
                 cut.truncate(end)

@@ -79,16 +79,24 @@ def _ensure_default_model() -> None:
     try:
         manifest = read_manifest(folder)
     except ModelError:
-        click.echo(f"No default model yet: training one from the bundled labels into {folder} ...", err=True)
+        click.echo(
+            f"No default model yet: training one from the bundled labels into {folder} ...",
+            err=True,
+        )
     else:
         if manifest.get("training_data", {}).get("fingerprint") == fingerprint():
             return
-        click.echo(f"The bundled labels changed: retraining the default model in {folder} ...", err=True)
+        click.echo(
+            f"The bundled labels changed: retraining the default model in {folder} ...", err=True
+        )
     from training.dataset import load_dataset
     from training.train import train
 
     result = train(load_dataset(), folder)
-    click.echo(f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {result.cv_metrics.macro_f1:.3f}).", err=True)
+    click.echo(
+        f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {result.cv_metrics.macro_f1:.3f}).",
+        err=True,
+    )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,7 +116,13 @@ def cli():
 @click.argument("text", required=False)
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-@click.option("--terms", default=5, show_default=True, type=click.IntRange(0, 20), help="Driving terms per segment.")
+@click.option(
+    "--terms",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Driving terms per segment.",
+)
 def score_cli(text, model_path, as_json, terms):
     """Score TEXT (or standard input) segment by segment.
 
@@ -163,11 +177,17 @@ def train_cli(label_paths, output, as_json):
     from classifier.outputs import render_shortcuts
     from training.audit import shortcuts
 
-    click.echo(render_metrics(result.cv_metrics.to_dict(), title=f"Grouped cross-validation ({result.manifest['cv']})"))
+    click.echo(
+        render_metrics(
+            result.cv_metrics.to_dict(), title=f"Grouped cross-validation ({result.manifest['cv']})"
+        )
+    )
     click.echo(render_shortcuts(shortcuts(load_model(result.path), dataset)))
     if result.previous_macro_f1 is not None:
         change = result.cv_metrics.macro_f1 - result.previous_macro_f1
-        click.echo(f"previous model at this path: macro-F1 {result.previous_macro_f1:.3f} ({change:+.3f} now)")
+        click.echo(
+            f"previous model at this path: macro-F1 {result.previous_macro_f1:.3f} ({change:+.3f} now)"
+        )
     click.echo(f"saved {result.path} in {result.seconds:.1f} s")
 
 
@@ -195,7 +215,11 @@ def evaluate_cli(files, model_path, as_json):
     if as_json:
         click.echo(render_json({"model": model.info(), "metrics": metrics.to_dict()}))
     else:
-        click.echo(render_metrics(metrics.to_dict(), title=f"Model {model.path} on {', '.join(map(str, files))}"))
+        click.echo(
+            render_metrics(
+                metrics.to_dict(), title=f"Model {model.path} on {', '.join(map(str, files))}"
+            )
+        )
 
 
 @cli.command(name="info")
@@ -216,7 +240,11 @@ def info_cli(model_path, as_json):
         _ensure_default_model()
     folder = resolve_model_dir(model_path)
     manifest = read_manifest(folder)
-    click.echo(render_json({"path": str(folder), "manifest": manifest}) if as_json else render_info(manifest, str(folder)))
+    click.echo(
+        render_json({"path": str(folder), "manifest": manifest})
+        if as_json
+        else render_info(manifest, str(folder))
+    )
 
 
 class _Progress:
@@ -233,7 +261,10 @@ class _Progress:
         self.bar = None
         if enabled and total:
             self.bar = click.progressbar(
-                length=total, file=sys.stderr, label="labelling", show_pos=False,
+                length=total,
+                file=sys.stderr,
+                label="labelling",
+                show_pos=False,
                 item_show_func=lambda _: self._status(),
             ).__enter__()
 
@@ -258,25 +289,90 @@ class _Progress:
 
 @cli.command(name="label")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file [default: standard output]; a folder with --dask.")
-@click.option("--format", "output_format", type=click.Choice(["jsonl", "csv", "tsv"]), help="Output format [default: from -o's suffix, else jsonl].")
-@click.option("--input-format", type=click.Choice(["txt", "csv", "tsv", "jsonl"]), help="Input format [default: from each file's suffix; txt for '-'].")
-@click.option("--text-column", default="text", show_default=True, help="Column (or JSON key) holding the text.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output file [default: standard output]; a folder with --dask.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "csv", "tsv"]),
+    help="Output format [default: from -o's suffix, else jsonl].",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["txt", "csv", "tsv", "jsonl"]),
+    help="Input format [default: from each file's suffix; txt for '-'].",
+)
+@click.option(
+    "--text-column",
+    default="text",
+    show_default=True,
+    help="Column (or JSON key) holding the text.",
+)
 @click.option("--id-column", help="Column every row must have (named in error rows).")
-@click.option("--source-column", help="Column naming each row's source, for --summary [default: 'source' when present].")
+@click.option(
+    "--source-column",
+    help="Column naming each row's source, for --summary [default: 'source' when present].",
+)
 @click.option("--encoding", default="utf-8", show_default=True, help="Input encoding.")
-@click.option("--errors", "on_errors", type=click.Choice(["stop", "row"]), default="stop", show_default=True, help="Undecodable bytes: stop with an error, or make an error row.")
-@click.option("--documents", is_flag=True, help="txt inputs: one document per file, not one text per line.")
-@click.option("--segment", "segments", is_flag=True, help="Also score each row's sentences; the row is disinformation if any sentence is.")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1), help="Worker processes.")
+@click.option(
+    "--errors",
+    "on_errors",
+    type=click.Choice(["stop", "row"]),
+    default="stop",
+    show_default=True,
+    help="Undecodable bytes: stop with an error, or make an error row.",
+)
+@click.option(
+    "--documents", is_flag=True, help="txt inputs: one document per file, not one text per line."
+)
+@click.option(
+    "--segment",
+    "segments",
+    is_flag=True,
+    help="Also score each row's sentences; the row is disinformation if any sentence is.",
+)
+@click.option(
+    "--jobs", default=1, show_default=True, type=click.IntRange(1), help="Worker processes."
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into the same -o file.")
-@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), help="Per-source summary file (.json or .csv).")
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Per-source summary file (.json or .csv).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on this Dask scheduler; -o is then a folder with one output per input file.")
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Run on this Dask scheduler; -o is then a folder with one output per input file.",
+)
 @model_option
 @click.pass_context
-def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_column, source_column,
-              encoding, on_errors, documents, segments, jobs, resume, summary, quiet, dask_address, model_path):
+def label_cli(
+    ctx,
+    inputs,
+    output,
+    output_format,
+    input_format,
+    text_column,
+    id_column,
+    source_column,
+    encoding,
+    on_errors,
+    documents,
+    segments,
+    jobs,
+    resume,
+    summary,
+    quiet,
+    dask_address,
+    model_path,
+):
     """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
 
     Every input row gives one output row, in order, with its input fields plus label, scores and
@@ -293,8 +389,14 @@ def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_
     from classifier.inputs import InputSpec, check_inputs, expand_inputs, total_bytes
 
     spec = InputSpec(
-        paths=expand_inputs(tuple(inputs)), input_format=input_format, text_column=text_column, id_column=id_column,
-        source_column=source_column, encoding=encoding, errors_as_rows=on_errors == "row", documents=documents,
+        paths=expand_inputs(tuple(inputs)),
+        input_format=input_format,
+        text_column=text_column,
+        id_column=id_column,
+        source_column=source_column,
+        encoding=encoding,
+        errors_as_rows=on_errors == "row",
+        documents=documents,
     )
     check_inputs(spec)
     from classifier.outputs import write_summary
@@ -317,8 +419,15 @@ def label_cli(ctx, inputs, output, output_format, input_format, text_column, id_
         ctx.exit(report.exit_code)
     progress = _Progress(total_bytes(spec), enabled=not quiet and sys.stderr.isatty())
     try:
-        report = label_inputs(spec, model, output=output, stream=sys.stdout, options=options,
-                              summary=sources, progress=progress)
+        report = label_inputs(
+            spec,
+            model,
+            output=output,
+            stream=sys.stdout,
+            options=options,
+            summary=sources,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         progress.close()
         where = f"; rerun with --resume to continue from {part_path(output)}" if output else ""
@@ -340,8 +449,20 @@ def labels_cli():
 
 @labels_cli.command(name="check")
 @labels_option
-@click.option("--threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Near-duplicate word 3-gram Jaccard.")
-@click.option("--review", default=20, show_default=True, type=click.IntRange(0), help="Review-queue size (0: skip the out-of-fold model).")
+@click.option(
+    "--threshold",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Near-duplicate word 3-gram Jaccard.",
+)
+@click.option(
+    "--review",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Review-queue size (0: skip the out-of-fold model).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
 def labels_check_cli(label_paths, threshold, review, as_json):
     """Audit labels: conflicts, duplicates, balance per topic and register, and a review queue.

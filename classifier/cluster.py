@@ -36,22 +36,35 @@ def part_names(paths: tuple[str, ...], out_dir: Path, fmt: str) -> list[Path]:
         names.append(out_dir / f"{stem}.{fmt}")
     clash = {n for n in names if names.count(n) > 1}
     if clash:
-        raise InputError(f"{sorted(clash)[0]}: two inputs would write this output; give them different names")
+        raise InputError(
+            f"{sorted(clash)[0]}: two inputs would write this output; give them different names"
+        )
     return names
 
 
-def _label_partition(item: tuple[str, str], *, model_dir: str, sha: str, spec: InputSpec,
-                     options: BatchOptions) -> tuple[BatchReport, SourceSummary]:
+def _label_partition(
+    item: tuple[str, str], *, model_dir: str, sha: str, spec: InputSpec, options: BatchOptions
+) -> tuple[BatchReport, SourceSummary]:
     """Label one input file into its output file, on a worker (model loaded once per worker)."""
     path, output = item
     summary = SourceSummary()
-    report = label_inputs(dataclasses.replace(spec, paths=(path,)), worker_model(model_dir, sha), output=output,
-                          options=options, summary=summary)
+    report = label_inputs(
+        dataclasses.replace(spec, paths=(path,)),
+        worker_model(model_dir, sha),
+        output=output,
+        options=options,
+        summary=summary,
+    )
     return report, summary
 
 
-def label_on_dask(address: str, spec: InputSpec, model: Model, out_dir: str | Path,
-                  options: BatchOptions = BatchOptions()) -> tuple[BatchReport, SourceSummary]:
+def label_on_dask(
+    address: str,
+    spec: InputSpec,
+    model: Model,
+    out_dir: str | Path,
+    options: BatchOptions | None = None,
+) -> tuple[BatchReport, SourceSummary]:
     """Label every input file on the Dask cluster at ``address``, one output file per input.
 
     Parameters
@@ -71,6 +84,7 @@ def label_on_dask(address: str, spec: InputSpec, model: Model, out_dir: str | Pa
     (BatchReport, SourceSummary)
         Counts and per-source tallies over all files.
     """
+    options = options or BatchOptions()
     try:
         import dask.bag
         from distributed import Client
@@ -86,8 +100,11 @@ def label_on_dask(address: str, spec: InputSpec, model: Model, out_dir: str | Pa
     with Client(address) as client:
         results = client.compute(
             dask.bag.from_sequence(items, npartitions=len(items)).map(
-                _label_partition, model_dir=str(Path(model.path).resolve()),
-                sha=model.sha256, spec=spec, options=options,
+                _label_partition,
+                model_dir=str(Path(model.path).resolve()),
+                sha=model.sha256,
+                spec=spec,
+                options=options,
             )
         ).result()
     report, summary = BatchReport(), SourceSummary()

@@ -20,6 +20,7 @@ of first/second person, hedges and attribution) are added as dense columns.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -37,24 +38,57 @@ LEXICONS: dict[str, tuple[str, ...]] = {
     "first_person": ("i", "me", "my", "mine", "we", "us", "our", "ours", "i'm", "i\u2019m"),
     "second_person": ("you", "your", "yours", "you're", "you\u2019re", "u", "ya"),
     "hedge": (
-        "may", "might", "could", "perhaps", "possibly", "likely", "probably", "seem", "seems",
-        "appear", "appears", "suggest", "suggests", "reportedly", "allegedly", "arguably",
+        "may",
+        "might",
+        "could",
+        "perhaps",
+        "possibly",
+        "likely",
+        "probably",
+        "seem",
+        "seems",
+        "appear",
+        "appears",
+        "suggest",
+        "suggests",
+        "reportedly",
+        "allegedly",
+        "arguably",
     ),
     "attribution": (
-        "said", "says", "told", "stated", "announced", "confirmed", "reported", "added",
-        "according to", "spokesman", "spokeswoman", "spokesperson", "statement", "official",
+        "said",
+        "says",
+        "told",
+        "stated",
+        "announced",
+        "confirmed",
+        "reported",
+        "added",
+        "according to",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "statement",
+        "official",
         "officials",
     ),
 }
 #: Names of the stylistic features, in column order.
 STYLE_FEATURES: tuple[str, ...] = (
-    "caps_words", "exclamation", "question", "quote", "digit", "link", "length", *LEXICONS,
+    "caps_words",
+    "exclamation",
+    "question",
+    "quote",
+    "digit",
+    "link",
+    "length",
+    *LEXICONS,
 )
 #: The signals a model uses unless told otherwise. Text length is left out: it says more about
 #: the register (wire copy runs long, comments short) than about the label, and a model that
 #: used it called long news sentences disinformation.
 DEFAULT_STYLE: tuple[str, ...] = tuple(s for s in STYLE_FEATURES if s != "length")
-_QUOTES = tuple(map(ord, "\"\u201c\u201d"))
+_QUOTES = tuple(map(ord, '"\u201c\u201d'))
 _LINK_GRAMS = ("http", "www.", ".com", ".org")
 
 
@@ -104,7 +138,9 @@ class _Chunk:
         self.n = len(texts)
         self.cp = np.frombuffer(original.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         self.low_text = _lower(original)
-        self.low = np.frombuffer(self.low_text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        self.low = np.frombuffer(self.low_text.encode("utf-32-le"), dtype=np.uint32).astype(
+            np.int64
+        )
         word, self.upper, lower, space = _classes(self.cp)
         self.lower_mask = lower
         sentinel = self.cp == _SENTINEL
@@ -201,7 +237,9 @@ class _Chunk:
         rows, grams = self.word_grams(2)
         entry = index.lookup(grams)
         found = entry >= 0
-        hits = np.bincount(rows[found] * len(LEXICONS) + owners[entry[found]], minlength=n * len(LEXICONS))
+        hits = np.bincount(
+            rows[found] * len(LEXICONS) + owners[entry[found]], minlength=n * len(LEXICONS)
+        )
         columns += list(capped(hits.reshape(n, len(LEXICONS)).T.astype(float)))
         return np.column_stack(columns) if n else np.zeros((0, len(STYLE_FEATURES)))
 
@@ -396,8 +434,14 @@ class Featurizer:
             names.setdefault(h, t)
         if self.word_ngrams >= 2 and len(tokens) > 1:
             _, grams = chunk.word_grams(2)
-            pairs = [f"{a} {b}" for a, b, same in zip(tokens[:-1], tokens[1:], (chunk.token_row[1:] == chunk.token_row[:-1]).tolist()) if same]
-            for h, t in zip(grams[len(tokens):].tolist(), pairs):
+            pairs = [
+                f"{a} {b}"
+                for a, b, same in zip(
+                    tokens[:-1], tokens[1:], (chunk.token_row[1:] == chunk.token_row[:-1]).tolist()
+                )
+                if same
+            ]
+            for h, t in zip(grams[len(tokens) :].tolist(), pairs):
                 names.setdefault(h, t)
         return [names.get(h, "?") for h in self.vocabulary_[0].tolist()]
 
@@ -410,7 +454,9 @@ class Featurizer:
             arrays[f"index_keys_{b}"] = index.keys
             arrays[f"index_values_{b}"] = index.values
         # One UTF-8 blob, not a fixed-width string array (which pads every name to the longest).
-        arrays["word_names"] = np.frombuffer("\n".join(self.word_names_).encode("utf-8"), dtype=np.uint8)
+        arrays["word_names"] = np.frombuffer(
+            "\n".join(self.word_names_).encode("utf-8"), dtype=np.uint8
+        )
         return arrays, {**self.get_params(), "blocks": len(self.vocabulary_)}
 
     @classmethod
@@ -425,7 +471,8 @@ class Featurizer:
         featurizer.vocabulary_ = [arrays[f"vocabulary_{b}"] for b in range(blocks)]
         featurizer.idf_ = [arrays[f"idf_{b}"] for b in range(blocks)]
         featurizer._indexes = [
-            HashIndex.from_table(arrays[f"index_keys_{b}"], arrays[f"index_values_{b}"]) for b in range(blocks)
+            HashIndex.from_table(arrays[f"index_keys_{b}"], arrays[f"index_values_{b}"])
+            for b in range(blocks)
         ]
         blob = arrays["word_names"].tobytes().decode("utf-8")
         featurizer.word_names_ = blob.split("\n") if blob else []
@@ -468,7 +515,9 @@ class Featurizer:
         chunk = _Chunk(list(texts))
         blocks = []
         offset = 0
-        for (rows, hashes), vocab, idf, index in zip(self._blocks(chunk), self.vocabulary_, self.idf_, self._indexes):
+        for (rows, hashes), vocab, idf, index in zip(
+            self._blocks(chunk), self.vocabulary_, self.idf_, self._indexes
+        ):
             col = index.lookup(hashes)
             found = col >= 0
             rows, col = rows[found], col[found]
@@ -486,9 +535,12 @@ class Featurizer:
         blocks, style, offset = self._known(texts)
         n = len(texts)
         rows = np.concatenate([b[0] for b in blocks] + [np.repeat(np.arange(n), style.shape[1])])
-        cols = np.concatenate([col + start for _, col, _, start in blocks] + [np.tile(np.arange(style.shape[1]) + offset, n)])
+        cols = np.concatenate(
+            [col + start for _, col, _, start in blocks]
+            + [np.tile(np.arange(style.shape[1]) + offset, n)]
+        )
         weights = [idf[col] / norm[r] for (r, col, norm, _), idf in zip(blocks, self.idf_)]
-        data = np.concatenate(weights + [style.ravel()])
+        data = np.concatenate([*weights, style.ravel()])
         matrix = sp.csr_matrix((data, (rows, cols)), shape=(n, self.n_features))
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
@@ -527,7 +579,9 @@ class Featurizer:
         pushes: dict[int, float] = {}
         for (_, cols, norm, start), idf in zip(blocks, self.idf_):
             for c in cols.tolist():
-                pushes[start + c] = pushes.get(start + c, 0.0) + idf[c] / norm[0] * direction[start + c]
+                pushes[start + c] = (
+                    pushes.get(start + c, 0.0) + idf[c] / norm[0] * direction[start + c]
+                )
         for j, value in enumerate(style[0].tolist()):
             if value:
                 pushes[offset + j] = value * direction[offset + j]
@@ -540,5 +594,5 @@ class Featurizer:
         tokens = [low[s:e] for s, e in zip(chunk.starts.tolist(), chunk.ends.tolist())]
         terms = set(tokens)
         if self.word_ngrams >= 2:
-            terms |= {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+            terms |= {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
         return terms

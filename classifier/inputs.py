@@ -73,7 +73,10 @@ def input_format(path: str, override: str | None) -> str:
         suffixes = suffixes[:-1]
     suffix = suffixes[-1].lstrip(".") if suffixes else ""
     if suffix not in FORMATS:
-        raise InputError(f"{path}: unknown input format '{suffix}'; use .txt, .csv, .tsv or .jsonl (optionally .gz), or --input-format")
+        raise InputError(
+            f"{path}: unknown input format '{suffix}'; use .txt, .csv, .tsv or .jsonl "
+            "(optionally .gz), or --input-format"
+        )
     return suffix
 
 
@@ -115,7 +118,10 @@ def check_inputs(spec: InputSpec) -> None:
         Missing file, unknown format, or an encoding in which a line break is not one byte.
     """
     if "\n".encode(spec.encoding) != b"\n":
-        raise InputError(f"--encoding {spec.encoding}: only encodings where a line break is one byte can be streamed (utf-8, latin-1, cp1252, ...)")
+        raise InputError(
+            f"--encoding {spec.encoding}: only encodings where a line break is one byte can be "
+            "streamed (utf-8, latin-1, cp1252, ...)"
+        )
     for path in spec.paths:
         input_format(path, spec.input_format)
         if path != STDIN and not Path(path).is_file():
@@ -149,9 +155,13 @@ class _Lines:
             try:
                 line = data.decode(self.spec.encoding)
             except UnicodeDecodeError as exc:
-                problem = f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
+                problem = (
+                    f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
+                )
                 if not self.spec.errors_as_rows:
-                    raise InputError(f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row") from None
+                    raise InputError(
+                        f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
+                    ) from None
                 self.bad[self.number] = problem
                 line = data.decode(self.spec.encoding, errors="replace")
             if self._tell is not None and not self.number % 1024:  # progress needs no more
@@ -228,9 +238,13 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
     except StopIteration:
         return
     if spec.text_column not in header:
-        raise InputError(f"{lines.path}: no column '{spec.text_column}' (columns: {', '.join(header)}); use --text-column")
+        raise InputError(
+            f"{lines.path}: no column '{spec.text_column}' (columns: {', '.join(header)}); use --text-column"
+        )
     if spec.id_column and spec.id_column not in header:
-        raise InputError(f"{lines.path}: no column '{spec.id_column}' (columns: {', '.join(header)})")
+        raise InputError(
+            f"{lines.path}: no column '{spec.id_column}' (columns: {', '.join(header)})"
+        )
     first_line = lines.number + 1
     for values in reader:
         where = f"{lines.path}:{first_line}"
@@ -244,7 +258,7 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
             yield _row(fields, spec, where, bad[0] if bad else problem)
             continue
         if len(values) > len(header):
-            fields["extra_fields"] = values[len(header):]
+            fields["extra_fields"] = values[len(header) :]
         yield _row(fields, spec, where, bad[0] if bad else None)
 
 

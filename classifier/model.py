@@ -102,7 +102,11 @@ def scoring_artefact(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         calibration_a=[float(calibrated.calibrators[i].a_) for i in order],
         calibration_b=[float(calibrated.calibrators[i].b_) for i in order],
     )
-    return arrays, {"labels": list(LABELS), "featurizer": featurizer, "segmenter": segmenter_params()}
+    return arrays, {
+        "labels": list(LABELS),
+        "featurizer": featurizer,
+        "segmenter": segmenter_params(),
+    }
 
 
 def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +146,10 @@ def save_model(pipeline: Any, folder: str | Path, manifest: dict[str, Any]) -> d
         "format_version": FORMAT_VERSION,
         "versions": library_versions(),
         "labels": list(LABELS),
-        "files": {name: sha256_file(folder / name) for name in (SCORING_ARRAYS, SCORING_PARAMS, MODEL_FILE)},
+        "files": {
+            name: sha256_file(folder / name)
+            for name in (SCORING_ARRAYS, SCORING_PARAMS, MODEL_FILE)
+        },
         **manifest,
     }
     text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
@@ -167,7 +174,9 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: unreadable manifest ({exc}); retrain with 'credscore train'") from None
+        raise ModelError(
+            f"{path}: unreadable manifest ({exc}); retrain with 'credscore train'"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(
             f"{path}: not a credscore model manifest of format {FORMAT_VERSION}; retrain with 'credscore train'"
@@ -209,7 +218,7 @@ class Scorer:
             proba = 1.0 / (1.0 + np.exp(self.calibration_a * decision + self.calibration_b))
         total = proba.sum(axis=1, keepdims=True)
         proba = np.divide(proba, total, out=np.full_like(proba, 1 / len(LABELS)), where=total != 0)
-        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
 
@@ -273,7 +282,9 @@ class Model:
         explained = []
         for text, top in zip(texts, proba.argmax(axis=1)):
             pushes = self.featurizer.contributions(text, self._directions[top])
-            pushes = sorted((p for p in pushes if p[1] > 0 and self._names[p[0]]), key=lambda p: -p[1])
+            pushes = sorted(
+                (p for p in pushes if p[1] > 0 and self._names[p[0]]), key=lambda p: -p[1]
+            )
             explained.append([(self._names[c], round(float(w), 4)) for c, w in pushes[:terms]])
         return proba, explained
 
@@ -329,7 +340,9 @@ def load_model(path: str | Path | None = None) -> Model:
             arrays["calibration_b"],
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{folder}: cannot load the scoring artefact ({type(exc).__name__}: {exc})") from None
+        raise ModelError(
+            f"{folder}: cannot load the scoring artefact ({type(exc).__name__}: {exc})"
+        ) from None
     if params.get("labels") != list(LABELS) or scorer.coef.shape[0] != len(LABELS):
         raise ModelError(f"{params_path}: not a scoring artefact over {list(LABELS)}")
     return Model(scorer, manifest, folder)

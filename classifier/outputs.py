@@ -29,7 +29,9 @@ def render_table(result: DocumentScore, *, width: int = 88) -> str:
     for n, s in enumerate(result.segments, 1):
         scores = "  ".join(f"{_SHORT[label]} {s.scores[label]:.2f}" for label in LABELS)
         lines.append(f"[{n}] {s.label:<15} {scores}")
-        lines += textwrap.wrap(s.segment.text, width, initial_indent="    ", subsequent_indent="    ")
+        lines += textwrap.wrap(
+            s.segment.text, width, initial_indent="    ", subsequent_indent="    "
+        )
         if s.terms:
             lines.append("    terms: " + ", ".join(term for term, _ in s.terms))
     shares = ", ".join(f"{label} {share:.0%}" for label, share in result.shares.items())
@@ -52,7 +54,9 @@ def render_metrics(metrics: dict[str, Any], *, title: str) -> str:
         lines.append(
             f"{label:<16}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9}"
         )
-    lines.append(f"macro-F1 {metrics['macro_f1']:.3f}   accuracy {metrics['accuracy']:.3f}   rows {metrics['rows']}")
+    lines.append(
+        f"macro-F1 {metrics['macro_f1']:.3f}   accuracy {metrics['accuracy']:.3f}   rows {metrics['rows']}"
+    )
     lines.append("confusion (rows: gold, columns: predicted)")
     lines.append(" " * 16 + "".join(f"{_SHORT[label]:>7}" for label in LABELS))
     for label, row in zip(LABELS, metrics["confusion"]):
@@ -99,13 +103,19 @@ def render_audit(audit: Any, *, limit: int = 20) -> str:
             lines.append(f"  ... and {len(items) - limit} more")
     lines.append(f"{len(audit.near_duplicates)} near-duplicate pairs (word 3-gram Jaccard)")
     for pair in audit.near_duplicates[:limit]:
-        lines.append(f"  {pair.similarity:.2f} {pair.first} ~ {pair.second}: {textwrap.shorten(pair.text, 60)!r}")
+        lines.append(
+            f"  {pair.similarity:.2f} {pair.first} ~ {pair.second}: {textwrap.shorten(pair.text, 60)!r}"
+        )
     for field, rows in audit.balance.items():
         if not rows:
             continue
-        lines.append(f"labels per {field}" + " " * max(1, 24 - len(field)) + "".join(f"{_SHORT[l]:>6}" for l in LABELS))
+        lines.append(
+            f"labels per {field}"
+            + " " * max(1, 24 - len(field))
+            + "".join(f"{_SHORT[label]:>6}" for label in LABELS)
+        )
         for key, counts in rows.items():
-            lines.append(f"  {key:<30}" + "".join(f"{counts[l]:>6}" for l in LABELS))
+            lines.append(f"  {key:<30}" + "".join(f"{counts[label]:>6}" for label in LABELS))
     if audit.review:
         lines.append("review queue: given label least likely to the out-of-fold model")
         for item in audit.review:
@@ -163,7 +173,9 @@ class RowWriter:
         self.header = header
         self._csv = None
         if fmt != "jsonl":
-            self._csv = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+            self._csv = csv.writer(
+                handle, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n"
+            )
 
     def write(self, records: list[dict[str, Any]]) -> None:
         if self.fmt == "jsonl":

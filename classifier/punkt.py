@@ -12,6 +12,7 @@ punctuation torture text and, where present, thousands of sentences from other c
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Iterator
@@ -48,7 +49,9 @@ _PERIOD_CONTEXT = re.compile(
     ))""",
     re.UNICODE | re.VERBOSE,
 )
-_BOUNDARY_REALIGNMENT = re.compile(r'["\')\]}\u2018\u2019\u201c\u201d\xab\xbb]+?(?:\s+|(?=--)|$)', re.MULTILINE)
+_BOUNDARY_REALIGNMENT = re.compile(
+    r'["\')\]}\u2018\u2019\u201c\u201d\xab\xbb]+?(?:\s+|(?=--)|$)', re.MULTILINE
+)
 _NUMERIC = re.compile(r"^-?[\.,]?\d[\d,\.-]*\.?$")
 _INITIAL = re.compile(r"[^\W\d]\.$", re.UNICODE)
 _ELLIPSIS = re.compile(r"\.\.+$")
@@ -113,10 +116,14 @@ class Punkt:
         if not first.tok.endswith("."):
             return
         initial = bool(_INITIAL.match(first.tok))
-        if (first.abbr or first.ellipsis) and not initial:
-            if second.tok[0].isupper() and second.type_no_sentperiod in self.sentence_starters:
-                first.sentbreak = True
-                return
+        if (
+            (first.abbr or first.ellipsis)
+            and not initial
+            and second.tok[0].isupper()
+            and second.type_no_sentperiod in self.sentence_starters
+        ):
+            first.sentbreak = True
+            return
         if initial or first.type_no_period == "##number##":
             looks = self._orthographic(second)
             if looks is False or (looks is None and initial and second.tok[0].isupper()):
@@ -127,7 +134,7 @@ class Punkt:
         tokens = self._tokens(context)
         for token in tokens:
             self._first_pass(token)
-        for first, second in zip(tokens, tokens[1:]):
+        for first, second in itertools.pairwise(tokens):
             self._second_pass(first, second)
         return any(t.sentbreak for t in tokens[:-1])
 
@@ -150,11 +157,19 @@ class Punkt:
                 after_space = previous_slice.start
             word = slice(after_space, match.start())
             if previous_match and previous_slice.stop <= word.start:
-                yield previous_match, text[previous_slice] + previous_match.group() + previous_match.group("after_tok")
+                yield (
+                    previous_match,
+                    text[previous_slice]
+                    + previous_match.group()
+                    + previous_match.group("after_tok"),
+                )
             previous_match = match
             previous_slice = word
         if previous_match:
-            yield previous_match, text[previous_slice] + previous_match.group() + previous_match.group("after_tok")
+            yield (
+                previous_match,
+                text[previous_slice] + previous_match.group() + previous_match.group("after_tok"),
+            )
 
     def _slices(self, text: str) -> Iterator[slice]:
         last_break = 0

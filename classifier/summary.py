@@ -36,7 +36,9 @@ class SourceSummary:
     def __init__(self) -> None:
         self._tallies: dict[str, _Tally] = defaultdict(_Tally)
 
-    def add(self, source: str | None, label: str | None, disinformation_score: float | None) -> None:
+    def add(
+        self, source: str | None, label: str | None, disinformation_score: float | None
+    ) -> None:
         """Count one output row (``label`` None for an error row)."""
         tally = self._tallies[source or NO_SOURCE]
         tally.rows += 1
@@ -65,7 +67,11 @@ class SourceSummary:
             record = {"source": source, "rows": t.rows, "labelled": scored, "errors": t.errors}
             for label in LABELS:
                 record[f"share_{label}"] = round(t.labels[label] / scored, 4) if scored else None
-            record["mean_disinformation_score"] = round(t.disinformation_score / scored, 4) if scored else None
+            record["mean_disinformation_score"] = (
+                round(t.disinformation_score / scored, 4) if scored else None
+            )
             record["disinformation_share_95ci"] = [round(low, 4), round(high, 4)]
             out.append(record)
-        return sorted(out, key=lambda r: (-(r["share_disinformation"] or 0), -r["rows"], r["source"]))
+        return sorted(
+            out, key=lambda r: (-(r["share_disinformation"] or 0), -r["rows"], r["source"])
+        )

@@ -42,7 +42,9 @@ def isolated_home(tmp_path, monkeypatch):
 
 def _fit_and_save(dataset, folder: Path) -> Path:
     pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
-    save_model(pipeline, folder, {"created": "test", "training_data": {"rows": len(dataset.records)}})
+    save_model(
+        pipeline, folder, {"created": "test", "training_data": {"rows": len(dataset.records)}}
+    )
     return folder
 
 

@@ -1,9 +1,9 @@
 import json
 
 import pytest
+from conftest import MINI_LABELS
 
 from classifier.model import load_model
-from conftest import MINI_LABELS
 from training.audit import audit, balance, near_duplicates, shortcuts
 from training.dataset import load_dataset, read_records
 
@@ -14,12 +14,23 @@ def write_rows(path, rows):
 
 
 def test_near_duplicates_found_and_exact_copies_left_to_validation(tmp_path):
-    path = write_rows(tmp_path / "f.jsonl", [
-        {"id": "1", "text": "The council voted to close the old library on Monday night.", "label": "reporting"},
-        {"id": "2", "text": "The council voted to close the old library on Tuesday night.", "label": "reporting"},
-        {"id": "3", "text": "Nothing in common with the others at all.", "label": "opinion"},
-        {"id": "4", "text": "nothing in common with the others at all.", "label": "opinion"},
-    ])
+    path = write_rows(
+        tmp_path / "f.jsonl",
+        [
+            {
+                "id": "1",
+                "text": "The council voted to close the old library on Monday night.",
+                "label": "reporting",
+            },
+            {
+                "id": "2",
+                "text": "The council voted to close the old library on Tuesday night.",
+                "label": "reporting",
+            },
+            {"id": "3", "text": "Nothing in common with the others at all.", "label": "opinion"},
+            {"id": "4", "text": "nothing in common with the others at all.", "label": "opinion"},
+        ],
+    )
     pairs = near_duplicates(read_records(path))
     assert [(p.first, p.second) for p in pairs] == [(f"{path}:1", f"{path}:2")]
     assert 0.5 < pairs[0].similarity < 1
@@ -30,31 +41,52 @@ def test_audit_reports_every_error_and_exits_nonzero_through_cli(tmp_path):
 
     from classifier.cli import cli
 
-    path = write_rows(tmp_path / "f.jsonl", [
-        {"id": "1", "text": "Same words here.", "label": "reporting"},
-        {"id": "2", "text": "same words here.", "label": "opinion"},
-        {"id": "3", "text": "Another row.", "label": "satire"},
-    ])
+    path = write_rows(
+        tmp_path / "f.jsonl",
+        [
+            {"id": "1", "text": "Same words here.", "label": "reporting"},
+            {"id": "2", "text": "same words here.", "label": "opinion"},
+            {"id": "3", "text": "Another row.", "label": "satire"},
+        ],
+    )
     result = audit([path], review=0)
     assert len(result.errors) == 2 and result.review == ()
-    cli_result = CliRunner().invoke(cli, ["labels", "check", "--labels", str(path), "--review", "0"])
+    cli_result = CliRunner().invoke(
+        cli, ["labels", "check", "--labels", str(path), "--review", "0"]
+    )
     assert cli_result.exit_code == 1
     assert cli_result.stderr.startswith("Error: 2 errors in the labels; first: ")
     assert "2 errors" in cli_result.stdout
 
 
 def test_balance_and_imbalance_warning(tmp_path):
-    rows = [{"id": str(i), "text": f"row number {i} here", "label": "reporting" if i < 28 else "opinion",
-             "topic": "sport", "register": "wire"} for i in range(32)]
+    rows = [
+        {
+            "id": str(i),
+            "text": f"row number {i} here",
+            "label": "reporting" if i < 28 else "opinion",
+            "topic": "sport",
+            "register": "wire",
+        }
+        for i in range(32)
+    ]
     path = write_rows(tmp_path / "f.jsonl", rows)
-    assert balance(read_records(path))["topic"] == {"sport": {"reporting": 28, "opinion": 4, "disinformation": 0}}
+    assert balance(read_records(path))["topic"] == {
+        "sport": {"reporting": 28, "opinion": 4, "disinformation": 0}
+    }
     assert any("topic 'sport'" in w for w in audit([path], review=0).warnings)
 
 
 def test_review_queue_ranks_a_planted_mislabel_first(tmp_path):
     rows = [json.loads(line) for line in MINI_LABELS.read_text().splitlines()]
-    rows.append({"id": "planted", "text": "Those councillors are vermin and traitors, someone should make them pay, wake up!!",
-                 "label": "reporting", "doc": "test-clinic"})
+    rows.append(
+        {
+            "id": "planted",
+            "text": "Those councillors are vermin and traitors, someone should make them pay, wake up!!",
+            "label": "reporting",
+            "doc": "test-clinic",
+        }
+    )
     result = audit([write_rows(tmp_path / "f.jsonl", rows)], review=3)
     assert not result.errors
     assert len(result.review) == 3

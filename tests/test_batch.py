@@ -40,7 +40,9 @@ def read_jsonl(path):
 
 def run(comments, model, output, summary=None, **options):
     spec = InputSpec(paths=(str(comments),))
-    return label_inputs(spec, model, output=output, options=BatchOptions(**options), summary=summary)
+    return label_inputs(
+        spec, model, output=output, options=BatchOptions(**options), summary=summary
+    )
 
 
 def test_every_row_out_in_order_with_fields(comments, model, tmp_path):
@@ -67,14 +69,22 @@ def test_csv_output_round_trips(comments, model, tmp_path):
     with (tmp_path / "out.csv").open(newline="") as handle:
         out = list(csv.DictReader(handle))
     assert len(out) == 60
-    assert {"score_reporting", "score_opinion", "score_disinformation", "label", "error"} <= set(out[0])
+    assert {"score_reporting", "score_opinion", "score_disinformation", "label", "error"} <= set(
+        out[0]
+    )
     assert out[2]["error"] and not out[2]["label"]
 
 
 def test_segment_rule(model):
-    rows = [Row({"text": t}, t, None, "x:1") for t in ["The council met on Monday. They lie, wake up traitors!!"]]
+    rows = [
+        Row({"text": t}, t, None, "x:1")
+        for t in ["The council met on Monday. They lie, wake up traitors!!"]
+    ]
     record = score_rows(model, rows, segments=True)[0]
-    assert [s["text"] for s in record["segments"]] == ["The council met on Monday.", "They lie, wake up traitors!!"]
+    assert [s["text"] for s in record["segments"]] == [
+        "The council met on Monday.",
+        "They lie, wake up traitors!!",
+    ]
     if any(s["label"] == "disinformation" for s in record["segments"]):
         assert record["label"] == "disinformation"
     assert sum(record["scores"].values()) == pytest.approx(1, abs=1e-5)
@@ -88,8 +98,13 @@ def interrupt_after(comments, model, target, rows, chunk_rows):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
-                     options=BatchOptions(chunk_rows=chunk_rows), progress=interrupt)
+        label_inputs(
+            InputSpec(paths=(str(comments),)),
+            model,
+            output=target,
+            options=BatchOptions(chunk_rows=chunk_rows),
+            progress=interrupt,
+        )
 
 
 def test_interrupted_run_keeps_old_output_and_resumes(comments, model, tmp_path):
@@ -102,8 +117,12 @@ def test_interrupted_run_keeps_old_output_and_resumes(comments, model, tmp_path)
     part = part_path(target)
     with part.open("a") as handle:
         handle.write('{"half a li')  # a write cut mid-line
-    report = label_inputs(InputSpec(paths=(str(comments),)), model, output=target,
-                          options=BatchOptions(chunk_rows=10, resume=True))
+    report = label_inputs(
+        InputSpec(paths=(str(comments),)),
+        model,
+        output=target,
+        options=BatchOptions(chunk_rows=10, resume=True),
+    )
     assert report.resumed == 20 and report.read == 60 and report.errors == 15
     assert target.read_text() == reference.read_text()
     assert not part.exists()

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from classifier import LABELS
-from conftest import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "accuracy.py"
@@ -72,7 +72,9 @@ def _metric_tables(section: str) -> dict[str, tuple[list[str], list[list[str]]]]
 
 
 def _cell(section: str, title_start: str, system: str, column: str) -> float:
-    header, rows = next(t for title, t in _metric_tables(section).items() if title.startswith(title_start))
+    header, rows = next(
+        t for title, t in _metric_tables(section).items() if title.startswith(title_start)
+    )
     row = next(r for r in rows if r[0] == system)
     return float(row[header.index(column)])
 
@@ -112,7 +114,7 @@ def test_every_metric_cell_is_a_share(report):
 @needs_data
 def test_training_time_is_recorded_for_every_system(report):
     for section in _regimes(report).values():
-        header, rows = _tables(section)["Training time"]
+        _header, rows = _tables(section)["Training time"]
         assert [r[0] for r in rows] == list(SYSTEMS)
         assert all(float(r[1]) >= 0.0 for r in rows)
 
@@ -121,11 +123,18 @@ def test_training_time_is_recorded_for_every_system(report):
 def test_majority_baseline_follows_the_training_majority(report):
     for name, section in _regimes(report).items():
         counts_text = re.search(r"^Training rows \(\d+; ([^)]*)\)", section, flags=re.M).group(1)
-        counts = {label: int(n) for label, n in (part.rsplit(" ", 1) for part in counts_text.split(", "))}
+        counts = {
+            label: int(n) for label, n in (part.rsplit(" ", 1) for part in counts_text.split(", "))
+        }
         majority = max(LABELS, key=lambda label: (counts.get(label, 0), -LABELS.index(label)))
         always_disinformation = 1.0 if majority == "disinformation" else 0.0
-        assert _cell(section, "Recall of disinformation", "majority", "mediaeval") == always_disinformation, name
-        header, rows = next(t for title, t in _metric_tables(section).items() if title.startswith("False-positive"))
+        assert (
+            _cell(section, "Recall of disinformation", "majority", "mediaeval")
+            == always_disinformation
+        ), name
+        _header, rows = next(
+            t for title, t in _metric_tables(section).items() if title.startswith("False-positive")
+        )
         majority_row = next(r for r in rows if r[0] == "majority")
         assert {float(c) for c in majority_row[1:]} == {always_disinformation}, name
 
@@ -149,5 +158,8 @@ def test_an_unknown_system_is_a_usage_error():
 def test_a_missing_data_folder_is_one_line_of_error(tmp_path):
     done = _run("--fast", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "b.md"))
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1] == f"Error: {tmp_path / 'absent'}: no such folder; pass --data DIR"
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == f"Error: {tmp_path / 'absent'}: no such folder; pass --data DIR"
+    )
     assert not (tmp_path / "b.md").exists()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import MINI_LABELS
 
 from classifier.cli import cli
-from conftest import MINI_LABELS
 
 COMMANDS = ["score", "train", "evaluate", "info", "label", "labels check"]
 
@@ -38,11 +38,15 @@ def test_group_help_and_version():
 def test_score_table(mini_model_dir):
     result = run("score", "--model", mini_model_dir, "The council met. What a farce!")
     assert result.exit_code == 0
-    assert "[1]" in result.stdout and "[2]" in result.stdout and "Summary: 2 segments" in result.stdout
+    assert (
+        "[1]" in result.stdout and "[2]" in result.stdout and "Summary: 2 segments" in result.stdout
+    )
 
 
 def test_score_json_from_stdin(mini_model_dir):
-    result = run("score", "--model", mini_model_dir, "--json", input="The council met.\nWhat a farce!\n")
+    result = run(
+        "score", "--model", mini_model_dir, "--json", input="The council met.\nWhat a farce!\n"
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [s["text"] for s in data["segments"]] == ["The council met.", "What a farce!"]
@@ -66,7 +70,9 @@ def test_default_model_is_trained_on_first_use(monkeypatch, tmp_path):
     second = run("score", "The council met.")
     assert second.stderr == ""  # reused, not retrained
     with (labels / "mini_labels.jsonl").open("a") as handle:
-        handle.write('{"id": "new", "text": "A new row.", "label": "reporting", "doc": "test-new"}\n')
+        handle.write(
+            '{"id": "new", "text": "A new row.", "label": "reporting", "doc": "test-new"}\n'
+        )
     third = run("info")
     assert "bundled labels changed" in third.stderr
     assert "25 rows" in third.stdout
@@ -88,11 +94,17 @@ def test_train_evaluate_info(tmp_path):
 
 def test_train_json_prints_the_manifest(tmp_path):
     result = run("train", "--labels", MINI_LABELS, "--output", tmp_path / "m", "--json")
-    assert set(json.loads(result.stdout)["files"]) == {"scoring.npz", "scoring.json", "model.joblib"}
+    assert set(json.loads(result.stdout)["files"]) == {
+        "scoring.npz",
+        "scoring.json",
+        "model.joblib",
+    }
 
 
 def test_empty_text(mini_model_dir):
-    one_line_error(run("score", "--model", mini_model_dir, "   "), "no text to score: the input is empty")
+    one_line_error(
+        run("score", "--model", mini_model_dir, "   "), "no text to score: the input is empty"
+    )
 
 
 def test_unknown_label(tmp_path):
@@ -107,7 +119,9 @@ def test_unknown_label(tmp_path):
 def test_missing_column(tmp_path, mini_model_dir):
     bad = tmp_path / "bad.csv"
     bad.write_text("sentence,label\nHello.,opinion\n")
-    one_line_error(run("evaluate", "--model", mini_model_dir, bad), f"{bad}:2: missing column 'text'")
+    one_line_error(
+        run("evaluate", "--model", mini_model_dir, bad), f"{bad}:2: missing column 'text'"
+    )
 
 
 def test_unreadable_file(tmp_path, mini_model_dir):
@@ -143,26 +157,44 @@ def installed_command() -> str:
 def test_installed_command_end_to_end(mini_model_dir, isolated_home):
     command = installed_command()
     assert command, "the credscore console script is not installed"
-    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(isolated_home / "config"), "LC_ALL": "C.UTF-8"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(isolated_home / "config"),
+        "LC_ALL": "C.UTF-8",
+    }
     ok = subprocess.run(
         [command, "score", "--json", "--model", str(mini_model_dir)],
         input="The council met on Monday.\nThey are lying to you!!\n",
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert ok.returncode == 0, ok.stderr
     assert len(json.loads(ok.stdout)["segments"]) == 2
     bad = subprocess.run(
         [command, "score", "--model", str(isolated_home / "none"), "x"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("Error: ")
-    module = subprocess.run([sys.executable, "-m", "classifier", "--help"], capture_output=True, text=True, env=env, timeout=120)
+    module = subprocess.run(
+        [sys.executable, "-m", "classifier", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert module.returncode == 0 and "score" in module.stdout
 
 
 def test_label_stdin_to_stdout_reconciles_counts(mini_model_dir):
-    result = run("label", "--model", mini_model_dir, "-", input="The council met.\n\nWhat a farce!\n")
+    result = run(
+        "label", "--model", mini_model_dir, "-", input="The council met.\n\nWhat a farce!\n"
+    )
     assert result.exit_code == 3
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [bool(r.get("error")) for r in rows] == [False, True, False]
@@ -175,8 +207,21 @@ def test_label_gz_csv_to_tsv_file(mini_model_dir, tmp_path):
 
     source = tmp_path / "in.csv.gz"
     source.write_bytes(gzip.compress(b"text,author\nThe council met.,ann\nWhat a farce!,bob\n"))
-    result = run("label", "--model", mini_model_dir, source, "-o", tmp_path / "out.tsv",
-                 "--source-column", "author", "--summary", tmp_path / "s.json", "--segment", "--jobs", "2")
+    result = run(
+        "label",
+        "--model",
+        mini_model_dir,
+        source,
+        "-o",
+        tmp_path / "out.tsv",
+        "--source-column",
+        "author",
+        "--summary",
+        tmp_path / "s.json",
+        "--segment",
+        "--jobs",
+        "2",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     lines = (tmp_path / "out.tsv").read_text().splitlines()
@@ -186,7 +231,10 @@ def test_label_gz_csv_to_tsv_file(mini_model_dir, tmp_path):
 
 
 def test_label_bad_inputs(mini_model_dir, tmp_path):
-    one_line_error(run("label", "--model", mini_model_dir, tmp_path / "none.csv"), f"{tmp_path / 'none.csv'}: no such file")
+    one_line_error(
+        run("label", "--model", mini_model_dir, tmp_path / "none.csv"),
+        f"{tmp_path / 'none.csv'}: no such file",
+    )
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\n\xff\n")
     one_line_error(
@@ -194,7 +242,10 @@ def test_label_bad_inputs(mini_model_dir, tmp_path):
         f"{bad}:2: undecodable bytes for utf-8 at byte 0 of the line; fix the file, use --encoding, or --errors=row",
     )
     assert run("label", "--model", mini_model_dir, bad, "--errors", "row").exit_code == 3
-    one_line_error(run("label", "--model", mini_model_dir, bad, "--resume"), "--resume needs an output file (-o)")
+    one_line_error(
+        run("label", "--model", mini_model_dir, bad, "--resume"),
+        "--resume needs an output file (-o)",
+    )
 
 
 def test_label_interrupted(mini_model_dir, tmp_path, monkeypatch):
@@ -214,11 +265,28 @@ def test_label_interrupted(mini_model_dir, tmp_path, monkeypatch):
 
 def test_installed_command_labels_a_file(mini_model_dir, isolated_home, tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text('{"text": "The council met."}\n{"nope": 1}\nnot json\n{"text": "What a farce!"}\n')
-    env = {"PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": str(isolated_home / "config"), "LC_ALL": "C.UTF-8"}
+    source.write_text(
+        '{"text": "The council met."}\n{"nope": 1}\nnot json\n{"text": "What a farce!"}\n'
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(isolated_home / "config"),
+        "LC_ALL": "C.UTF-8",
+    }
     done = subprocess.run(
-        [installed_command(), "label", "--model", str(mini_model_dir), str(source), "-o", str(tmp_path / "out.csv")],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            installed_command(),
+            "label",
+            "--model",
+            str(mini_model_dir),
+            str(source),
+            "-o",
+            str(tmp_path / "out.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 3, done.stderr
     assert "credscore: 4 rows read, 2 labelled, 2 errors" in done.stderr

@@ -13,15 +13,21 @@ distributed = pytest.importorskip("distributed", reason="the dask extra is not i
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
         yield local.scheduler_address
 
 
 @pytest.fixture
 def inputs(tmp_path):
     a = tmp_path / "a.jsonl"
-    a.write_text("".join(json.dumps({"text": t, "source": s}) + "\n" for t, s in [
-        ("The council met on Monday.", "x"), ("", "x"), ("What a farce!", "y")]))
+    a.write_text(
+        "".join(
+            json.dumps({"text": t, "source": s}) + "\n"
+            for t, s in [("The council met on Monday.", "x"), ("", "x"), ("What a farce!", "y")]
+        )
+    )
     b = tmp_path / "b.csv"
     b.write_text("text,source\nThey lie to you wake up!!,z\nOfficials said 3 boats left.,x\n")
     return [a, b]
@@ -37,7 +43,11 @@ def test_cluster_output_equals_local_output_row_for_row(cluster, inputs, mini_mo
     local = label_inputs(spec, model, output=tmp_path / "local.jsonl", summary=local_summary)
     parts = (tmp_path / "out" / "a.jsonl").read_text() + (tmp_path / "out" / "b.jsonl").read_text()
     assert parts == (tmp_path / "local.jsonl").read_text()
-    assert (report.read, report.labelled, report.errors) == (local.read, local.labelled, local.errors) == (5, 4, 1)
+    assert (
+        (report.read, report.labelled, report.errors)
+        == (local.read, local.labelled, local.errors)
+        == (5, 4, 1)
+    )
     assert summary.rows() == local_summary.rows()
 
 
@@ -46,8 +56,21 @@ def test_cluster_through_the_cli(cluster, inputs, mini_model_dir, tmp_path):
 
     from classifier.cli import cli
 
-    result = CliRunner().invoke(cli, ["label", "--model", str(mini_model_dir), "--dask", cluster,
-                                      str(tmp_path / "*.*"), "-o", str(tmp_path / "out"), "--format", "csv"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "label",
+            "--model",
+            str(mini_model_dir),
+            "--dask",
+            cluster,
+            str(tmp_path / "*.*"),
+            "-o",
+            str(tmp_path / "out"),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 3, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.csv", "b.csv"]
     assert result.stderr.splitlines()[-1] == "credscore: 5 rows read, 4 labelled, 1 errors"

@@ -1,7 +1,7 @@
 import pytest
+from conftest import MINI_LABELS
 
 from classifier.model import load_model
-from conftest import MINI_LABELS
 from training.dataset import load_dataset
 from training.evaluate import compute_metrics, evaluate
 

@@ -1,3 +1,4 @@
+import itertools
 import re
 
 import numpy as np
@@ -41,13 +42,13 @@ def test_each_signal_fires_on_its_cue(name, high, low):
 def test_style_values_are_in_range():
     values = style_features(TEXTS)
     assert values.shape == (len(TEXTS), len(STYLE_FEATURES))
-    assert ((0 <= values) & (values <= 1)).all()
+    assert ((values >= 0) & (values <= 1)).all()
 
 
 def test_word_terms_match_a_regex_tokenizer():
     text = "Russia’s war, according to officials: don't PANIC 2024"
     tokens = re.findall(r"\w+(?:['’]\w+)*", text.lower())
-    expected = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:])}
+    expected = set(tokens) | {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
     assert Featurizer().word_terms(text) == expected
 
 
@@ -70,9 +71,15 @@ def test_transform_and_decision_agree():
     coef = rng.normal(size=(3, featurizer.n_features))
     intercept = rng.normal(size=3)
     matrix = featurizer.transform(TEXTS)
-    assert np.allclose(matrix @ coef.T + intercept, featurizer.decision(TEXTS, coef, intercept), atol=1e-12)
+    assert np.allclose(
+        matrix @ coef.T + intercept, featurizer.decision(TEXTS, coef, intercept), atol=1e-12
+    )
     unseen = ["completely new words here", "zzz"]
-    assert np.allclose(featurizer.transform(unseen) @ coef.T + intercept, featurizer.decision(unseen, coef, intercept), atol=1e-12)
+    assert np.allclose(
+        featurizer.transform(unseen) @ coef.T + intercept,
+        featurizer.decision(unseen, coef, intercept),
+        atol=1e-12,
+    )
 
 
 def test_tfidf_rows_are_unit_length_per_block_when_ngrams_are_distinct():
@@ -86,7 +93,9 @@ def test_round_trip_through_arrays():
     arrays, params = featurizer.to_arrays()
     again = Featurizer.from_arrays(arrays, params)
     coef = np.ones((3, featurizer.n_features))
-    assert np.array_equal(featurizer.decision(TEXTS, coef, np.zeros(3)), again.decision(TEXTS, coef, np.zeros(3)))
+    assert np.array_equal(
+        featurizer.decision(TEXTS, coef, np.zeros(3)), again.decision(TEXTS, coef, np.zeros(3))
+    )
     assert list(again.get_feature_names_out()) == list(featurizer.get_feature_names_out())
 
 
@@ -104,4 +113,6 @@ def test_hash_index_finds_every_key_and_nothing_else():
     others = rng.integers(1, 2**63, size=5000, dtype=np.int64).astype(np.uint64)
     others = others[~np.isin(others, keys)]
     assert (index.lookup(others) == -1).all()
-    assert np.array_equal(HashIndex.from_table(index.keys, index.values).lookup(keys), np.arange(len(keys)))
+    assert np.array_equal(
+        HashIndex.from_table(index.keys, index.values).lookup(keys), np.arange(len(keys))
+    )

@@ -43,7 +43,9 @@ def test_artefact_equals_the_pipeline(model_copy):
     texts = ["The council met on Monday.", "They lie to you!!", "", "x"]
     pipeline = load_pipeline(model_copy)
     classes = list(pipeline.classes_)
-    expected = pipeline.predict_proba(texts)[:, [classes.index(l) for l in ("reporting", "opinion", "disinformation")]]
+    expected = pipeline.predict_proba(texts)[
+        :, [classes.index(label) for label in ("reporting", "opinion", "disinformation")]
+    ]
     assert np.abs(load_model(model_copy).predict(texts)[0] - expected).max() < 1e-9
 
 
@@ -56,7 +58,9 @@ def test_scoring_imports_no_scikit_learn_scipy_or_joblib(mini_model_dir):
         f"m = load_model({str(mini_model_dir)!r}); m.predict(['The council met.'], terms=3); "
         "print(sorted(k for k in ('sklearn', 'nltk', 'scipy', 'joblib') if k in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -70,12 +74,15 @@ def test_tampered_artefact_is_refused(model_copy, name):
 
 def test_tampered_pipeline_is_refused_before_unpickling(model_copy):
     (model_copy / "model.joblib").write_bytes(b"evil")
-    with pytest.raises(ModelError, match="model.joblib: checksum does not match its manifest"):
+    with pytest.raises(ModelError, match=r"model\.joblib: checksum does not match its manifest"):
         load_pipeline(model_copy)
 
 
 def test_corrupt_files_with_matching_checksums_are_clean_errors(model_copy):
-    for name, message in [("scoring.npz", "cannot load the scoring artefact"), ("model.joblib", "cannot load model")]:
+    for name, _message in [
+        ("scoring.npz", "cannot load the scoring artefact"),
+        ("model.joblib", "cannot load model"),
+    ]:
         (model_copy / name).write_bytes(b"not what it should be")
         files = json.loads((model_copy / "manifest.json").read_text())["files"]
         edit_manifest(model_copy, files={**files, name: sha256_file(model_copy / name)})
@@ -102,7 +109,7 @@ def test_missing_pieces(model_copy, tmp_path):
     with pytest.raises(ModelError, match="no model here"):
         load_model(tmp_path / "nothing")
     (model_copy / "scoring.json").unlink()
-    with pytest.raises(ModelError, match="scoring.json: model file is missing"):
+    with pytest.raises(ModelError, match=r"scoring\.json: model file is missing"):
         load_model(model_copy)
     (model_copy / "manifest.json").write_text("{oops")
     with pytest.raises(ModelError, match="unreadable manifest"):
@@ -132,19 +139,29 @@ def test_model_lookup_order(monkeypatch, tmp_path):
 
 
 def test_save_leaves_no_temporary_files(mini_model_dir):
-    assert sorted(p.name for p in mini_model_dir.iterdir()) == ["manifest.json", "model.joblib", "scoring.json", "scoring.npz"]
+    assert sorted(p.name for p in mini_model_dir.iterdir()) == [
+        "manifest.json",
+        "model.joblib",
+        "scoring.json",
+        "scoring.npz",
+    ]
 
 
 def _pipeline_proba(pipeline, texts):
     classes = list(pipeline.classes_)
-    return pipeline.predict_proba(texts)[:, [classes.index(l) for l in ("reporting", "opinion", "disinformation")]]
+    return pipeline.predict_proba(texts)[
+        :, [classes.index(label) for label in ("reporting", "opinion", "disinformation")]
+    ]
 
 
 def test_artefact_equals_the_pipeline_on_the_bundled_labels(bundled_model_dir):
     from training.dataset import load_dataset
 
     texts = load_dataset().texts
-    difference = np.abs(load_model(bundled_model_dir).predict(texts)[0] - _pipeline_proba(load_pipeline(bundled_model_dir), texts))
+    difference = np.abs(
+        load_model(bundled_model_dir).predict(texts)[0]
+        - _pipeline_proba(load_pipeline(bundled_model_dir), texts)
+    )
     assert difference.max() < 1e-6
 
 
@@ -153,5 +170,8 @@ def test_artefact_equals_the_pipeline_on_other_corpora(bundled_model_dir):
 
     texts = shared_texts(300, seed=1)
     assert len(texts) >= 3000
-    difference = np.abs(load_model(bundled_model_dir).predict(texts)[0] - _pipeline_proba(load_pipeline(bundled_model_dir), texts))
+    difference = np.abs(
+        load_model(bundled_model_dir).predict(texts)[0]
+        - _pipeline_proba(load_pipeline(bundled_model_dir), texts)
+    )
     assert difference.max() < 1e-6

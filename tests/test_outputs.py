@@ -23,7 +23,9 @@ def test_table_shows_every_segment_and_the_summary(mini_model_dir):
 
 
 def test_metrics_table():
-    text = render_metrics(compute_metrics(["opinion", "reporting"], ["opinion", "opinion"]).to_dict(), title="T")
+    text = render_metrics(
+        compute_metrics(["opinion", "reporting"], ["opinion", "opinion"]).to_dict(), title="T"
+    )
     assert text.splitlines()[0] == "T"
     assert "macro-F1" in text and "confusion" in text
 

@@ -4,9 +4,9 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import SHARED, shared_texts
 
 from classifier.segment import reference_tokenizer, segment
-from conftest import SHARED, shared_texts
 from training.dataset import load_dataset
 
 GOLDEN = sorted((Path(__file__).parent / "golden" / "segment").glob("*.txt"))
@@ -32,10 +32,60 @@ def test_every_labelled_segment(nltk_punkt):
 
 def test_generated_punctuation_torture(nltk_punkt):
     pieces = [
-        "Mr.", "Dr.", "U.S.", "J.", "p.m.", "etc.", "No.", "3.", "1.5", "A.", "e.g.", "...", "..", "!", "?", "?!",
-        "!!!", ".", ",", ";", ":", "--", "-", "(", ")", "[", "]", "\"", "'", "“", "”", "‘", "’", "«", "»",
-        "The", "the", "He", "he", "It", "word", "Word", "WORD", "x", "42", "2024.", "a-b.", "co-op.", "Inc.",
-        " ", "  ", "\t", "\u00a0", "\u3000",
+        "Mr.",
+        "Dr.",
+        "U.S.",
+        "J.",
+        "p.m.",
+        "etc.",
+        "No.",
+        "3.",
+        "1.5",
+        "A.",
+        "e.g.",
+        "...",
+        "..",
+        "!",
+        "?",
+        "?!",
+        "!!!",
+        ".",
+        ",",
+        ";",
+        ":",
+        "--",
+        "-",
+        "(",
+        ")",
+        "[",
+        "]",
+        '"',
+        "'",
+        "“",
+        "”",
+        "‘",
+        "’",
+        "«",
+        "»",
+        "The",
+        "the",
+        "He",
+        "he",
+        "It",
+        "word",
+        "Word",
+        "WORD",
+        "x",
+        "42",
+        "2024.",
+        "a-b.",
+        "co-op.",
+        "Inc.",
+        " ",
+        "  ",
+        "\t",
+        "\u00a0",
+        "\u3000",
     ]
     rng = random.Random(7)
     texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
@@ -61,5 +111,13 @@ def test_segmenting_does_not_import_nltk():
     import subprocess
     import sys
 
-    code = "import sys; from classifier.segment import segment; segment('Mr. Smith left. He said so!'); print('nltk' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = (
+        "import sys; from classifier.segment import segment; "
+        "segment('Mr. Smith left. He said so!'); print('nltk' in sys.modules)"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )

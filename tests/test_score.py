@@ -32,7 +32,9 @@ def test_clear_cases_rank_right(bundled):
     report, opinion, disinfo = result.segments
     assert report.scores["reporting"] == max(s.scores["reporting"] for s in result.segments)
     assert opinion.scores["opinion"] == max(s.scores["opinion"] for s in result.segments)
-    assert disinfo.scores["disinformation"] == max(s.scores["disinformation"] for s in result.segments)
+    assert disinfo.scores["disinformation"] == max(
+        s.scores["disinformation"] for s in result.segments
+    )
     assert result.most_disinformation is disinfo
 
 

@@ -35,7 +35,10 @@ def test_abbreviations_do_not_split():
 
 
 def test_lines_always_split():
-    assert [s.text for s in segment("no full stop here\nnor here")] == ["no full stop here", "nor here"]
+    assert [s.text for s in segment("no full stop here\nnor here")] == [
+        "no full stop here",
+        "nor here",
+    ]
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n\n \t\n"])

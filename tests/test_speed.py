@@ -25,7 +25,14 @@ def _section(doc: str, title: str) -> str:
 
 def test_missing_data_folder_is_one_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(SPEED), "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "speed.md")],
+        [
+            sys.executable,
+            str(SPEED),
+            "--data",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "speed.md"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -51,8 +58,16 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert result.returncode == 0, result.stderr
     doc = out.read_text(encoding="utf-8")
     startup = _section(doc, "Start-up and cold scoring")
-    for name in ("credscore --help", "import numpy", "import sklearn", "import nltk", "credscore score (cold)"):
-        assert re.search(rf"\| {re.escape(name)} \|.*\| {NUMBER} \| {NUMBER} \| {NUMBER} \| 1 \|", startup), name
+    for name in (
+        "credscore --help",
+        "import numpy",
+        "import sklearn",
+        "import nltk",
+        "credscore score (cold)",
+    ):
+        assert re.search(
+            rf"\| {re.escape(name)} \|.*\| {NUMBER} \| {NUMBER} \| {NUMBER} \| 1 \|", startup
+        ), name
     assert re.search(rf"\| `[\w.]+` \| {NUMBER} \| {NUMBER} \|", startup)
     assert re.search(rf"\| load_model \(.*\) \| {NUMBER} \|", startup)
     training = _section(doc, "Training")
@@ -60,6 +75,8 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert re.search(rf"\| credscore train \(300 external rows\) \|.*\| {NUMBER} \|", training)
     throughput = _section(doc, "Batch throughput")
     assert re.search(r"\| credscore \(Model\.predict\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput)
-    assert re.search(rf"\| credscore / plain TF-IDF \+ LogisticRegression \| {NUMBER} \|", throughput)
+    assert re.search(
+        rf"\| credscore / plain TF-IDF \+ LogisticRegression \| {NUMBER} \|", throughput
+    )
     assert "fastText" in throughput  # measured, or listed as skipped with its reason
     assert _section(doc, "Reading").count("\n- ") >= 3

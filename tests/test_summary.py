@@ -23,4 +23,6 @@ def test_rows_per_source_sorted_by_disinformation_share():
     b = rows[0]
     assert (b["rows"], b["labelled"], b["errors"], b["share_disinformation"]) == (2, 1, 1, 1.0)
     assert rows[1]["mean_disinformation_score"] == pytest.approx(0.5)
-    assert sum(rows[1][f"share_{label}"] for label in ("reporting", "opinion", "disinformation")) == pytest.approx(1)
+    assert sum(
+        rows[1][f"share_{label}"] for label in ("reporting", "opinion", "disinformation")
+    ) == pytest.approx(1)

@@ -1,9 +1,9 @@
 import json
 
 import pytest
+from conftest import MINI_LABELS
 
 from classifier.errors import LabelError
-from conftest import MINI_LABELS
 from training.dataset import load_dataset
 from training.train import _group_splits, train
 
@@ -37,17 +37,29 @@ def test_train_writes_a_model_with_cv_metrics(tmp_path):
 
 def test_too_few_rows_of_a_label(tmp_path):
     path = tmp_path / "f.jsonl"
-    path.write_text("".join(
-        json.dumps({"text": f"row {i}", "label": "opinion" if i % 2 else "reporting", "doc": f"d{i}"}) + "\n"
-        for i in range(10)
-    ))
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"text": f"row {i}", "label": "opinion" if i % 2 else "reporting", "doc": f"d{i}"}
+            )
+            + "\n"
+            for i in range(10)
+        )
+    )
     with pytest.raises(LabelError, match="0 rows labelled 'disinformation'"):
         train(load_dataset([path]), tmp_path / "m")
 
 
 def test_one_document_cannot_be_cross_validated(tmp_path):
     path = tmp_path / "f.jsonl"
-    rows = [{"text": f"row {i}", "label": ["reporting", "opinion", "disinformation"][i % 3], "doc": "one"} for i in range(9)]
+    rows = [
+        {
+            "text": f"row {i}",
+            "label": ["reporting", "opinion", "disinformation"][i % 3],
+            "doc": "one",
+        }
+        for i in range(9)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(LabelError, match="at least two 'doc' values"):
         train(load_dataset([path]), tmp_path / "m")
@@ -55,9 +67,18 @@ def test_one_document_cannot_be_cross_validated(tmp_path):
 
 def test_a_label_found_in_one_document_still_trains(tmp_path):
     # Like the seed documents: every disinformation row comes from the comment thread.
-    rows = [{"text": f"Officials said {i} boats left.", "label": "reporting", "doc": f"d{i % 4}"} for i in range(8)]
-    rows += [{"text": f"What a shame {i} times over.", "label": "opinion", "doc": f"d{i % 4}"} for i in range(8)]
-    rows += [{"text": f"They lie about {i} things, wake up!", "label": "disinformation", "doc": "thread"} for i in range(6)]
+    rows = [
+        {"text": f"Officials said {i} boats left.", "label": "reporting", "doc": f"d{i % 4}"}
+        for i in range(8)
+    ]
+    rows += [
+        {"text": f"What a shame {i} times over.", "label": "opinion", "doc": f"d{i % 4}"}
+        for i in range(8)
+    ]
+    rows += [
+        {"text": f"They lie about {i} things, wake up!", "label": "disinformation", "doc": "thread"}
+        for i in range(6)
+    ]
     path = tmp_path / "f.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = train(load_dataset([path]), tmp_path / "m")

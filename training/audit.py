@@ -60,7 +60,9 @@ class Audit:
         return asdict(self)
 
 
-def near_duplicates(records: list[Record], threshold: float = NEAR_DUPLICATE_JACCARD) -> list[NearDuplicate]:
+def near_duplicates(
+    records: list[Record], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> list[NearDuplicate]:
     """Pairs of rows whose word 3-gram sets have Jaccard similarity above ``threshold``.
 
     Exact duplicates (same normalised text) are left to :func:`find_problems`; rows of fewer
@@ -89,13 +91,18 @@ def near_duplicates(records: list[Record], threshold: float = NEAR_DUPLICATE_JAC
 
 def balance(records: list[Record]) -> dict[str, dict[str, dict[str, int]]]:
     """Label counts per topic and per register (rows without one are not counted)."""
-    table: dict[str, dict[str, Counter]] = {"topic": defaultdict(Counter), "register": defaultdict(Counter)}
+    table: dict[str, dict[str, Counter]] = {
+        "topic": defaultdict(Counter),
+        "register": defaultdict(Counter),
+    }
     for r in records:
         for field in table:
             if getattr(r, field):
                 table[field][getattr(r, field)][r.label] += 1
     return {
-        field: {key: {label: counts[label] for label in LABELS} for key, counts in sorted(rows.items())}
+        field: {
+            key: {label: counts[label] for label in LABELS} for key, counts in sorted(rows.items())
+        }
         for field, rows in table.items()
     }
 

@@ -165,7 +165,10 @@ def read_records(path: Path) -> list[Record]:
                 doc=str(row.get("doc") or path.name),
                 file=str(path),
                 line=number,
-                **{k: str(row.get(k) or "") for k in ("origin", "source", "note", "topic", "register")},
+                **{
+                    k: str(row.get(k) or "")
+                    for k in ("origin", "source", "note", "topic", "register")
+                },
             )
         )
     return records
@@ -212,7 +215,11 @@ def validate(records: list[Record]) -> list[str]:
     """
     errors, warnings = find_problems(records)
     if errors:
-        more = f" (and {len(errors) - 1} more problems; see 'credscore labels check')" if len(errors) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problems; see 'credscore labels check')"
+            if len(errors) > 1
+            else ""
+        )
         raise LabelError(errors[0] + more)
     return warnings
 

@@ -61,7 +61,9 @@ def compute_metrics(gold: Sequence[str], predicted: Sequence[str]) -> Metrics:
         precision = tp / predicted_n if predicted_n else 0.0
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = ClassMetrics(round(precision, 4), round(recall, 4), round(f1, 4), support)
+        per_class[label] = ClassMetrics(
+            round(precision, 4), round(recall, 4), round(f1, 4), support
+        )
     present = [m.f1 for m in per_class.values() if m.support]
     rows = len(gold)
     return Metrics(

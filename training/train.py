@@ -101,7 +101,9 @@ def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS):
     proba = np.zeros((len(texts), len(LABELS)))
     for train_idx, test_idx in _group_splits(labels, groups, folds):
         pipeline = fit(
-            [texts[i] for i in train_idx], [labels[i] for i in train_idx], [groups[i] for i in train_idx]
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            [groups[i] for i in train_idx],
         )
         columns = [LABELS.index(label) for label in pipeline.classes_]
         proba[np.ix_(test_idx, columns)] = pipeline.predict_proba([texts[i] for i in test_idx])
@@ -166,7 +168,9 @@ def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
         metrics = cross_validate(dataset)
         pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
     except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
-        raise LabelError(f"{', '.join(dataset.files)}: cannot train on these rows ({exc})") from None
+        raise LabelError(
+            f"{', '.join(dataset.files)}: cannot train on these rows ({exc})"
+        ) from None
     manifest = save_model(
         pipeline,
         folder,
