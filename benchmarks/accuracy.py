@@ -430,7 +430,8 @@ FASTTEXT_PARAMS = {"wordNgrams": 2, "epoch": 25, "lr": 0.5, "thread": 1}
 def _shipped_model(texts: list[str], labels: list[str], groups: list[str], featurizer=None):
     """The project's pipeline fitted as ``credscore train`` fits it (without CV), saved, and
     loaded back as the scoring artefact that ``credscore score`` and ``label`` use."""
-    from classifier.model import load_model, save_model
+    from classifier.model import load_model
+    from training.export import save_model
     from training.train import fit
 
     with tempfile.TemporaryDirectory(prefix="credscore-bench-") as folder:
@@ -442,25 +443,20 @@ def _shipped_model(texts: list[str], labels: list[str], groups: list[str], featu
 
 def _fit_credscore(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
     """credscore labelling each text whole, as one segment."""
-    from classifier import LABELS
-
-    model = _shipped_model(texts, labels, groups)
-    return lambda batch: [LABELS[i] for i in model.predict(batch)[0].argmax(axis=1)]
+    return _shipped_model(texts, labels, groups).predict
 
 
 def _fit_credscore_words(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
     """credscore without character n-grams (word 1-2-grams and style only): the faster variant."""
-    from classifier import LABELS
-    from classifier.features import Featurizer
+    from training.features import PipelineFeaturizer
 
-    model = _shipped_model(texts, labels, groups, Featurizer(char_ngrams=None))
-    return lambda batch: [LABELS[i] for i in model.predict(batch)[0].argmax(axis=1)]
+    return _shipped_model(texts, labels, groups, PipelineFeaturizer(char_ngrams=None)).predict
 
 
 def _fit_credscore_segments(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
     """credscore as ``label --segment`` uses it: each sentence scored, then combined."""
-    from classifier import LABELS
-    from classifier.batch import combine, predict_texts
+    from classifier.batch import predict_texts
+    from classifier.score import combine
 
     model = _shipped_model(texts, labels, groups)
 
@@ -469,7 +465,7 @@ def _fit_credscore_segments(texts: list[str], labels: list[str], groups: list[st
         out, at = [], 0
         for text, parts in zip(batch, spans):
             if not parts:  # nothing to split (a blank text): score it whole
-                out.append(LABELS[int(model.predict([text])[0].argmax())])
+                out.append(model.predict([text])[0])
                 continue
             label, _ = combine(proba[at : at + len(parts)], [b - a for a, b in parts])
             out.append(label)

@@ -361,7 +361,7 @@ def _chunks(texts: list[str], size: int):
 
 
 def worker_credscore(texts: list[str], *, model: str, labels: str, chunk: int) -> dict[str, Any]:
-    """credscore's ``Model.predict`` over ``texts`` in chunks, each text one segment."""
+    """credscore's ``Model.predict_proba`` over ``texts`` in chunks, each text one segment."""
     from classifier.model import load_model
 
     started = time.perf_counter()
@@ -369,12 +369,12 @@ def worker_credscore(texts: list[str], *, model: str, labels: str, chunk: int) -
     setup = time.perf_counter() - started
     started = time.perf_counter()
     for part in _chunks(texts, chunk):
-        loaded.predict(part)
+        loaded.predict_proba(part)
     seconds = time.perf_counter() - started
     return {
         "setup_seconds": setup,
         "seconds": seconds,
-        "profile": _profile(loaded.predict, texts[:chunk]),
+        "profile": _profile(loaded.predict_proba, texts[:chunk]),
     }
 
 
@@ -487,7 +487,7 @@ def worker_breakdown(texts: list[str], *, model: str, labels: str, chunk: int) -
 
 #: Throughput systems measured inside a worker process: report name -> worker.
 THROUGHPUT: dict[str, Callable[..., dict[str, Any]]] = {
-    "credscore (Model.predict)": worker_credscore,
+    "credscore (Model.predict_proba)": worker_credscore,
     "fastText supervised, bigrams": worker_fasttext,
     "plain TF-IDF + LogisticRegression": worker_plain,
 }
@@ -770,7 +770,7 @@ def _reading(report: Report) -> list[str]:
             "(lazy imports, tables built on first use)."
         )
     by_name = {t.name: t for t in report.throughput if not t.skipped}
-    ours = by_name.get("credscore (Model.predict)")
+    ours = by_name.get("credscore (Model.predict_proba)")
     if ours:
         for name, other in by_name.items():
             if other is ours or name not in THROUGHPUT:
@@ -787,7 +787,7 @@ def _reading(report: Report) -> list[str]:
                 "- As a command, "
                 + "; ".join(
                     f"`{t.name.split(',')[0]}` labels {t.segments:,} rows in {t.seconds:.1f} s "
-                    f"({t.per_second:,.0f}/s, {t.per_second / ours.per_second:.2f} times `Model.predict`'s rate)"
+                    f"({t.per_second:,.0f}/s, {t.per_second / ours.per_second:.2f} times `Model.predict_proba`'s rate)"
                     for t in whole
                 )
                 + ": start-up, reading and writing JSONL cost the difference"
@@ -801,7 +801,7 @@ def _reading(report: Report) -> list[str]:
                 lines.append(
                     f"- `--jobs 2` runs at {whole[1].per_second / whole[0].per_second:.2f} times the rate "
                     f"of one process; the batch issue's targets are 1.7 times, and a single process at "
-                    f"0.80 of `Model.predict` or more ({whole[0].per_second / ours.per_second:.2f} here); "
+                    f"0.80 of `Model.predict_proba` or more ({whole[0].per_second / ours.per_second:.2f} here); "
                     f"peak memory of `credscore label` {max(t.max_rss_mb for t in whole):.0f} MB (target "
                     f"under 500 MB)."
                 )
@@ -990,7 +990,7 @@ def render_markdown(report: Report) -> str:
     if ours and ours.profile:
         n = min(report.chunk, ours.segments)
         out += [
-            f"Where credscore's prediction time goes: `cProfile` over one `Model.predict` of {n:,} "
+            f"Where credscore's prediction time goes: `cProfile` over one `Model.predict_proba` of {n:,} "
             f"texts after the timed loop, the {PROFILE_TOP} functions with the most self time "
             "(profiling slows Python-level code more than C code: read the shares):",
             "",

@@ -2,25 +2,27 @@
 
 Memory stays flat in the input size: rows are read, scored and written one chunk at a time.
 An output file is written to a hidden ``.part`` file beside it and renamed at the end, so an
-interrupted run leaves any previous output untouched and can be resumed.
+interrupted run leaves any previous output untouched and can be resumed (:mod:`classifier.resume`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from classifier import LABELS, __version__
-from classifier.errors import ExitCode, InputError
-from classifier.inputs import InputSpec, Position, Row, read_rows
+import numpy as np
+
+from classifier.atomic import check_target
+from classifier.errors import ExitCode, InputError, ModelError
+from classifier.inputs import STDIN, InputSpec, Position, Row, read_rows
 from classifier.model import Model, load_model
-from classifier.outputs import ADDED_FIELDS, RowWriter, output_format
+from classifier.resume import Finished, check_resumable, key_path, part_path, run_key
+from classifier.rows import RowWriter, Spans, model_tag, outcome, output_format, records
 from classifier.segment import segment
 from classifier.summary import SourceSummary
 
@@ -29,7 +31,7 @@ CHUNK_ROWS = 2000
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """How to label: segmenting, parallelism, resuming, output format, summary."""
+    """How to label: segmenting, parallelism, resuming, output format, chunk size."""
 
     segments: bool = False
     jobs: int = 1
@@ -73,23 +75,9 @@ class BatchReport:
         return f"{self.read} rows read, {self.labelled} labelled, {self.errors} errors{kept}"
 
 
-def model_tag(model: Model) -> str:
-    """The ``model`` value of every output row: credscore version and model checksum."""
-    return (
-        f"credscore-{model.manifest['versions'].get('credscore', __version__)}+{model.sha256[:12]}"
-    )
-
-
-def _base(row: Row) -> dict[str, Any]:
-    """The row's input fields; one that clashes with an added field is kept as ``input_<name>``."""
-    return {(f"input_{k}" if k in ADDED_FIELDS else k): v for k, v in row.fields.items()}
-
-
-def _scores(values) -> dict[str, float]:
-    return {label: round(float(v), 6) for label, v in zip(LABELS, values)}
-
-
-def predict_texts(model: Model, texts: list[str], *, segments: bool = False):
+def predict_texts(
+    model: Model, texts: list[str], *, segments: bool = False
+) -> tuple[np.ndarray, Spans | None]:
     """The model's work for a chunk: probabilities and, with ``segments``, sentence spans.
 
     Returns
@@ -98,73 +86,11 @@ def predict_texts(model: Model, texts: list[str], *, segments: bool = False):
         One probability row per text (per sentence with ``segments``), and per text its
         sentences' ``(start, end)`` offsets.
     """
-    import numpy as np
-
     if not segments:
-        proba = model.predict(texts)[0] if texts else np.zeros((0, len(LABELS)))
-        return proba, None
+        return model.predict_proba(texts), None
     spans = [[(s.start, s.end) for s in segment(text)] for text in texts]
     flat = [text[a:b] for text, parts in zip(texts, spans) for a, b in parts]
-    proba = model.predict(flat)[0] if flat else np.zeros((0, len(LABELS)))
-    return proba, spans
-
-
-def combine(proba, weights) -> tuple[str, Any]:
-    """A text's label and scores from its sentences' probabilities and lengths.
-
-    The scores are the length-weighted mean; the label is ``disinformation`` when any sentence
-    is labelled so (one incitement sentence makes a comment disinformation-style), else the
-    label with the highest mean score.
-    """
-    import numpy as np
-
-    mean = np.asarray(weights, dtype=float) @ proba / np.sum(weights)
-    if (proba.argmax(axis=1) == LABELS.index("disinformation")).any():
-        return "disinformation", mean
-    return LABELS[int(mean.argmax())], mean
-
-
-def assemble(rows: list[Row], proba, spans, tag: str) -> list[dict[str, Any]]:
-    """Output records for ``rows`` from :func:`predict_texts`' result over their scorable texts.
-
-    With sentence ``spans``, the row's label and scores come from :func:`combine`.
-    """
-    import numpy as np
-
-    # Round and convert once per chunk: per-row float() and round() calls cost more than scoring.
-    rounded = np.round(proba, 6).tolist()
-    tops = proba.argmax(axis=1).tolist()
-    out = []
-    at = 0
-    scorable = 0
-    for row in rows:
-        if row.error is not None:
-            out.append({**_base(row), "error": row.error})
-            continue
-        record = _base(row)
-        if spans is None:
-            record.update(label=LABELS[tops[at]], scores=dict(zip(LABELS, rounded[at])), model=tag)
-            at += 1
-        else:
-            parts = spans[scorable]
-            rows_proba = proba[at : at + len(parts)]
-            at += len(parts)
-            label, mean = combine(rows_proba, [b - a for a, b in parts])
-            labels = [LABELS[i] for i in rows_proba.argmax(axis=1)]
-            record.update(label=label, scores=_scores(mean), model=tag)
-            record["segments"] = [
-                {
-                    "text": row.text[a:b],
-                    "start": a,
-                    "end": b,
-                    "label": lab,
-                    "scores": dict(zip(LABELS, p)),
-                }
-                for (a, b), lab, p in zip(parts, labels, rounded[at - len(parts) : at])
-            ]
-        scorable += 1
-        out.append(record)
-    return out
+    return model.predict_proba(flat), spans
 
 
 def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list[dict[str, Any]]:
@@ -175,31 +101,44 @@ def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list
     model : Model
     rows : list of Row
     segments : bool
-        Score each text's sentences too (see :func:`assemble` for the row's label).
+        Score each text's sentences too; the row's label then follows
+        :func:`classifier.score.combine`.
 
     Returns
     -------
     list of dict
-        One record per row.
+        One record per row (see :mod:`classifier.rows`).
     """
-    proba, spans = predict_texts(
-        model, [r.text for r in rows if r.error is None], segments=segments
-    )
-    return assemble(rows, proba, spans, model_tag(model))
+    texts = [r.text for r in rows if r.text is not None and r.error is None]
+    proba, spans = predict_texts(model, texts, segments=segments)
+    return records(rows, proba, spans, model_tag(model))
 
 
 _WORKER_MODELS: dict[str, Model] = {}
 
 
 def worker_model(model_dir: str, sha: str) -> Model:
-    """The model in a worker process: loaded (and checked) once per worker and model."""
+    """The model in a worker process, loaded once per worker: the one the parent checked.
+
+    Raises
+    ------
+    ModelError
+        The folder now holds another model than the one the run started with.
+    """
     model = _WORKER_MODELS.get(model_dir)
     if model is None or model.sha256 != sha:
         model = _WORKER_MODELS[model_dir] = load_model(model_dir)
+    if model.sha256 != sha:
+        raise ModelError(
+            f"{model_dir}: the model changed while the run was going (its scoring arrays are "
+            f"{model.sha256[:12]}, the run started with {sha[:12]}); rerun"
+        )
     return model
 
 
-def _predict_in_worker(model_dir: str, sha: str, texts: list[str], segments: bool):
+def _predict_in_worker(
+    model_dir: str, sha: str, texts: list[str], segments: bool
+) -> tuple[np.ndarray, Spans | None]:
     """:func:`predict_texts` in a worker process: only texts go there and only arrays come back."""
     return predict_texts(worker_model(model_dir, sha), texts, segments=segments)
 
@@ -210,9 +149,9 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def _scored_chunks(
+def scored_chunks(
     model: Model, chunks: Iterator[list[Row]], options: BatchOptions
-) -> Iterator[list[dict]]:
+) -> Iterator[list[dict[str, Any]]]:
     """Scored chunks in input order, in this process or in ``options.jobs`` worker processes."""
     if options.jobs == 1:
         for chunk in chunks:
@@ -223,85 +162,96 @@ def _scored_chunks(
     tag = model_tag(model)
     pending: list[list[Row]] = []
 
-    def tasks():
+    def tasks() -> Iterator[Any]:
         for chunk in chunks:
             pending.append(chunk)
+            texts = [r.text for r in chunk if r.text is not None and r.error is None]
             yield delayed(_predict_in_worker)(
-                str(model.path),
-                model.sha256,
-                [r.text for r in chunk if r.error is None],
-                options.segments,
+                str(model.path), model.sha256, texts, options.segments
             )
 
     parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for proba, spans in parallel(tasks()):
-        yield assemble(pending.pop(0), proba, spans, tag)
+        yield records(pending.pop(0), proba, spans, tag)
 
 
-def part_path(output: Path) -> Path:
-    """The hidden file an output is written to until the run completes."""
-    return output.with_name(f".{output.name}.part")
+class _Sink:
+    """Where records go: a stream, or an output file by way of its part file (resumable)."""
 
+    def __init__(
+        self,
+        spec: InputSpec,
+        model: Model,
+        output: Path | None,
+        stream: IO[str] | None,
+        options: BatchOptions,
+    ):
+        self.output, self.options = output, options
+        self.fmt = output_format(str(output) if output else None, options.output_format)
+        self.handle: IO[str] | None = None
+        if output is None:
+            if options.resume:
+                raise InputError("--resume needs an output file (-o)")
+            self.writer = RowWriter(stream, self.fmt)  # type: ignore[arg-type]
+            return
+        check_output(output, spec)
+        self.key = run_key(spec, model.sha256, segments=options.segments, fmt=self.fmt)
+        if options.resume:
+            check_resumable(output, spec, self.key)
 
-def _run_key(spec: InputSpec, model: Model, options: BatchOptions, fmt: str) -> dict[str, Any]:
-    """What a resumed run must share with the interrupted one."""
-    return {
-        "inputs": [os.path.abspath(p) if p != "-" else p for p in spec.paths],
-        "spec": {k: v for k, v in asdict(spec).items() if k != "paths"},
-        "segments": options.segments,
-        "format": fmt,
-        "model_sha256": model.sha256,
-    }
-
-
-def _complete_records(part: Path, fmt: str) -> tuple[list[dict[str, Any]], int, list[str] | None]:
-    """Records fully written to an interrupted run's part file, the byte length they span, and
-    the delimited header (None for JSONL)."""
-    records: list[dict[str, Any]] = []
-    header = None
-    end = 0
-    with part.open("rb") as handle:
-        consumed = 0
-
-        def lines() -> Iterator[str]:
-            nonlocal consumed
-            for data in handle:
-                if not data.endswith(b"\n"):
-                    return  # the write was cut in the middle of this line
-                consumed += len(data)
-                yield data.decode("utf-8")
-
-        if fmt == "jsonl":
-            for line in lines():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    break
-                end = consumed
+    def resume(self) -> Iterator[dict[str, Any]]:
+        """The records an interrupted run finished (none when not resuming), then open the part
+        file for the rest."""
+        header = None
+        assert self.output is not None
+        part = part_path(self.output)
+        if self.options.resume:
+            finished = Finished(part, self.fmt)
+            yield from finished
+            finished.cut()
+            header = finished.header
         else:
-            reader = csv.reader(lines(), delimiter="\t" if fmt == "tsv" else ",")
-            for values in reader:
-                if header is None:
-                    header = values
-                elif len(values) == len(header):
-                    records.append(dict(zip(header, values)))
-                else:
-                    break
-                end = consumed
-    return records, end, header
+            key_path(self.output).write_text(json.dumps(self.key), encoding="utf-8")
+        mode = "a" if self.options.resume else "w"
+        self.handle = part.open(mode, encoding="utf-8", newline="")
+        self.writer = RowWriter(
+            self.handle, self.fmt, header=header if self.fmt != "jsonl" else None
+        )
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        self.writer.write(batch)
+        if self.handle is not None:
+            self.handle.flush()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+    def commit(self) -> None:
+        """Rename the finished part file over the output."""
+        if self.output is None:
+            return
+        part = part_path(self.output)
+        if self.fmt != "jsonl" and self.writer.header is None:  # no rows: still a valid file
+            with part.open("a", encoding="utf-8", newline="") as empty:
+                RowWriter(empty, self.fmt).write([])
+        check_target(self.output)
+        os.replace(part, self.output)
+        key_path(self.output).unlink(missing_ok=True)
 
 
-def _outcome(record: dict[str, Any]) -> tuple[str | None, float | None]:
-    """(label, disinformation score) of a written record; label None for an error row."""
-    if record.get("error"):
-        return None, None
-    scores = record.get("scores")
-    score = (
-        scores["disinformation"]
-        if isinstance(scores, dict)
-        else float(record["score_disinformation"])
-    )
-    return record["label"], score
+def check_output(output: Path, spec: InputSpec) -> None:
+    """Refuse an output that is not a regular file, or that is one of the inputs.
+
+    Raises
+    ------
+    InputError
+    """
+    check_target(output)
+    if output.exists():
+        for path in spec.paths:
+            if path != STDIN and os.path.samefile(path, output):
+                raise InputError(f"{output}: is one of the inputs; write the output elsewhere")
 
 
 def label_inputs(
@@ -309,7 +259,7 @@ def label_inputs(
     model: Model,
     *,
     output: str | Path | None,
-    stream=None,
+    stream: IO[str] | None = None,
     options: BatchOptions | None = None,
     summary: SourceSummary | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -322,10 +272,10 @@ def label_inputs(
         The inputs.
     model : Model
     output : str or Path, optional
-        Output file, written atomically; ``stream`` is used when None.
+        Output file, written by way of its part file; ``stream`` is used when None.
     stream : text stream, optional
         Where rows go when there is no output file (standard output).
-    options : BatchOptions
+    options : BatchOptions, optional
     summary : SourceSummary, optional
         Accumulates every output row (resumed ones too) per source.
     progress : callable, optional
@@ -338,63 +288,33 @@ def label_inputs(
     Raises
     ------
     InputError
-        Unreadable inputs, ``--resume`` without a matching interrupted run.
+        Unreadable inputs, a bad output target, ``--resume`` without a matching interrupted run.
     """
     options = options or BatchOptions()
-    fmt = output_format(str(output) if output else None, options.output_format)
+    sink = _Sink(spec, model, Path(output) if output else None, stream, options)
     report = BatchReport()
     source_column = spec.source_column or "source"
+
+    def account(record: dict[str, Any]) -> None:
+        report.add(record)
+        if summary is not None:
+            summary.add(record.get(source_column) or None, *outcome(record))
+
     position = Position()
     rows: Iterator[Row] = read_rows(spec, position)
-    header = None
-    if output is None:
-        if options.resume:
-            raise InputError("--resume needs an output file (-o)")
-        writer = RowWriter(stream, fmt)
-        handle = None
-    else:
-        output = Path(output)
-        part = part_path(output)
-        key_path = part.with_name(part.name + ".json")
-        key = _run_key(spec, model, options, fmt)
-        if options.resume:
-            if not part.exists() or not key_path.exists():
-                raise InputError(f"{output}: no interrupted run to resume (no {part.name})")
-            if json.loads(key_path.read_text(encoding="utf-8")) != key:
-                raise InputError(
-                    f"{output}: the interrupted run used other inputs, options or model; run without --resume"
-                )
-            done, end, header = _complete_records(part, fmt)
-            with part.open("r+b") as cut:
-                cut.truncate(end)
-            for record in done:
-                report.add(record)
-                if summary is not None:
-                    summary.add(record.get(source_column) or None, *_outcome(record))
-            report.resumed = len(done)
-            rows = islice(rows, len(done), None)
-        else:
-            key_path.write_text(json.dumps(key), encoding="utf-8")
-        handle = part.open("a" if options.resume else "w", encoding="utf-8", newline="")
-        writer = RowWriter(handle, fmt, header=header if fmt != "jsonl" else None)
     try:
-        for records in _scored_chunks(model, _chunks(rows, options.chunk_rows), options):
-            writer.write(records)
-            for record in records:
-                report.add(record)
-                if summary is not None:
-                    summary.add(record.get(source_column) or None, *_outcome(record))
-            if handle is not None:
-                handle.flush()
+        if sink.output is not None:
+            for record in sink.resume():
+                account(record)
+            report.resumed = report.read
+            rows = islice(rows, report.resumed, None)
+        for batch in scored_chunks(model, _chunks(rows, options.chunk_rows), options):
+            sink.write(batch)
+            for record in batch:
+                account(record)
             if progress:
                 progress(report.read, position.done)
     finally:
-        if handle is not None:
-            handle.close()
-    if output is not None:
-        if fmt != "jsonl" and writer.header is None:  # no rows at all: still a valid file
-            with part.open("a", encoding="utf-8", newline="") as empty:
-                RowWriter(empty, fmt).write([])
-        os.replace(part, output)
-        key_path.unlink(missing_ok=True)
+        sink.close()
+    sink.commit()
     return report

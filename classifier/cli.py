@@ -6,31 +6,43 @@ code. Library errors become one line on stderr here, in :class:`_Group`, and now
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from classifier import __version__
-from classifier.errors import CredscoreError, ExitCode
+from classifier.errors import CredscoreError, ExitCode, OptionError
 
 
 class _Group(click.Group):
-    """Turn library errors and OS errors into one-line messages and exit code 1."""
+    """Turn library errors and OS errors into one-line messages and the documented exit codes."""
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except OptionError as exc:
+            raise click.UsageError(str(exc), ctx) from None
         except CredscoreError as exc:
             raise _failure(str(exc)) from None
+        except BrokenPipeError:
+            # The reader went away (``credscore label big.jsonl | head``): end quietly, as Unix
+            # tools do, without a second error when Python flushes standard output at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ExitCode.BROKEN_PIPE)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise _failure(f"{where}{exc.strerror or exc}") from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
 
 
-def _failure(message: str) -> click.ClickException:
+def _failure(message: str, code: ExitCode = ExitCode.ERROR) -> click.ClickException:
     failure = click.ClickException(message)
-    failure.exit_code = ExitCode.ERROR
+    failure.exit_code = int(code)  # type: ignore[misc]
     return failure
 
 
@@ -60,43 +72,25 @@ def labels_option(command):
     )(command)
 
 
-def _load(model_path: Path | None):
-    """Load the model to use; build the default model from the bundled labels when needed."""
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _model_dir(model_path: Path | None) -> Path:
+    """The model folder to use: ``--model`` (or ``$CREDSCORE_MODEL``), else the default model,
+    trained from the bundled labels when it is missing or stale."""
+    if model_path is not None:
+        return model_path
+    from training.default import ensure_default_model
+
+    return ensure_default_model(_notify)
+
+
+def _load(model_path: Path | None) -> Any:
+    """Load and check the model to use."""
     from classifier.model import load_model
 
-    if model_path is None:
-        _ensure_default_model()
-    return load_model(model_path)
-
-
-def _ensure_default_model() -> None:
-    """Train the default model when it is missing or older than the bundled labels."""
-    from classifier.errors import ModelError
-    from classifier.model import default_model_dir, read_manifest
-    from training.dataset import fingerprint
-
-    folder = default_model_dir()
-    try:
-        manifest = read_manifest(folder)
-    except ModelError:
-        click.echo(
-            f"No default model yet: training one from the bundled labels into {folder} ...",
-            err=True,
-        )
-    else:
-        if manifest.get("training_data", {}).get("fingerprint") == fingerprint():
-            return
-        click.echo(
-            f"The bundled labels changed: retraining the default model in {folder} ...", err=True
-        )
-    from training.dataset import load_dataset
-    from training.train import train
-
-    result = train(load_dataset(), folder)
-    click.echo(
-        f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {result.cv_metrics.macro_f1:.3f}).",
-        err=True,
-    )
+    return load_model(_model_dir(model_path))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,13 +125,10 @@ def score_cli(text, model_path, as_json, terms):
         credscore score "Putin must flatten kyiv now"
         cat article.txt | credscore score --json
     """
-    from classifier.outputs import render_json, render_table
+    from classifier.render import render_json, render_table
     from classifier.score import score_text
 
-    if text is None:
-        if sys.stdin.isatty():
-            raise click.UsageError("give TEXT, or pipe text on standard input")
-        text = sys.stdin.read()
+    text = _text_argument(text)
     result = score_text(text, _load(model_path), terms=terms)
     click.echo(render_json(result) if as_json else render_table(result))
 
@@ -147,6 +138,7 @@ def score_cli(text, model_path, as_json, terms):
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
+    envvar="CREDSCORE_MODEL",
     help="Model folder to write [default: $CREDSCORE_MODEL, else the default model].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
@@ -158,8 +150,10 @@ def train_cli(label_paths, output, as_json):
         credscore train
         credscore train --labels labels/ --labels extra.tsv --output models/mine
     """
-    from classifier.outputs import render_json, render_metrics
+    from classifier.render import render_json
     from training.dataset import load_dataset
+    from training.default import default_model_dir
+    from training.render import render_metrics
     from training.train import train
 
     dataset = load_dataset(label_paths)
@@ -169,13 +163,13 @@ def train_cli(label_paths, output, as_json):
         f"Training on {len(dataset.records)} segments from {len(set(dataset.groups))} documents ...",
         err=True,
     )
-    result = train(dataset, output)
+    result = train(dataset, output or default_model_dir())
     if as_json:
         click.echo(render_json(result.manifest))
         return
     from classifier.model import load_model
-    from classifier.outputs import render_shortcuts
     from training.audit import shortcuts
+    from training.render import render_shortcuts
 
     click.echo(
         render_metrics(
@@ -203,9 +197,10 @@ def evaluate_cli(files, model_path, as_json):
         credscore evaluate held_out.tsv
         credscore evaluate --model models/mine --json held_out.jsonl
     """
-    from classifier.outputs import render_json, render_metrics
+    from classifier.render import render_json
     from training.dataset import load_dataset
     from training.evaluate import evaluate
+    from training.render import render_metrics
 
     dataset = load_dataset(files)
     for message in dataset.warnings:
@@ -233,13 +228,12 @@ def info_cli(model_path, as_json):
         credscore info
         credscore info --model models/mine --json
     """
-    from classifier.model import read_manifest, resolve_model_dir
-    from classifier.outputs import render_info, render_json
+    from classifier.model import check_folder, load_model
+    from classifier.render import render_info, render_json
 
-    if model_path is None:
-        _ensure_default_model()
-    folder = resolve_model_dir(model_path)
-    manifest = read_manifest(folder)
+    folder = _model_dir(model_path)
+    manifest = check_folder(folder)  # every file's checksum, the pickle's included
+    load_model(folder)  # and the scoring artefact's arrays
     click.echo(
         render_json({"path": str(folder), "manifest": manifest})
         if as_json
@@ -385,9 +379,13 @@ def label_cli(
         credscore label big.csv.gz -o out.csv --jobs 2 --resume
         credscore label --dask tcp://scheduler:8786 'data/*.csv.gz' -o out/
     """
-    from classifier.batch import BatchOptions, label_inputs, part_path
-    from classifier.inputs import InputSpec, check_inputs, expand_inputs, total_bytes
+    from classifier.batch import BatchOptions
+    from classifier.inputs import InputSpec, expand_inputs
 
+    if dask_address and output is None:
+        raise click.UsageError("--dask writes one output per input file: give a folder with -o")
+    if resume and output is None:
+        raise click.UsageError("--resume continues an output file: give it with -o")
     spec = InputSpec(
         paths=expand_inputs(tuple(inputs)),
         input_format=input_format,
@@ -398,25 +396,38 @@ def label_cli(
         errors_as_rows=on_errors == "row",
         documents=documents,
     )
-    check_inputs(spec)
-    from classifier.outputs import write_summary
-    from classifier.summary import SourceSummary
-
     options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
     model = _load(model_path)
-    sources = SourceSummary() if summary else None
     if dask_address:
-        from classifier.cluster import label_on_dask
+        report, sources = _label_on_dask(dask_address, spec, model, output, options)
+    else:
+        report, sources = _label_here(ctx, spec, model, output, options, quiet=quiet)
+    if summary:
+        from classifier.rows import write_summary
 
-        if output is None:
-            raise click.UsageError("--dask writes one output per input file: give a folder with -o")
-        click.echo(f"Labelling {len(spec.paths)} files on {dask_address} ...", err=True)
-        report, parts = label_on_dask(dask_address, spec, model, output, options)
-        if sources is not None:
-            sources.merge(parts)
-            write_summary(sources.rows(), summary)
-        click.echo(f"credscore: {report.line()}", err=True)
-        ctx.exit(report.exit_code)
+        write_summary(sources.rows(), summary)
+    if report.first_error:
+        click.echo(f"first error row: {report.first_error}", err=True)
+    click.echo(f"credscore: {report.line()}", err=True)
+    ctx.exit(report.exit_code)
+
+
+def _label_on_dask(address: str, spec: Any, model: Any, output: Path, options: Any) -> tuple:
+    from classifier.cluster import label_on_dask
+
+    click.echo(f"Labelling {len(spec.paths)} files on {address} ...", err=True)
+    return label_on_dask(address, spec, model, output, options)
+
+
+def _label_here(
+    ctx: click.Context, spec: Any, model: Any, output: Path | None, options: Any, *, quiet: bool
+) -> tuple:
+    from classifier.batch import label_inputs
+    from classifier.inputs import total_bytes
+    from classifier.resume import part_path
+    from classifier.summary import SourceSummary
+
+    sources = SourceSummary()
     progress = _Progress(total_bytes(spec), enabled=not quiet and sys.stderr.isatty())
     try:
         report = label_inputs(
@@ -434,12 +445,7 @@ def label_cli(
         click.echo(f"Interrupted: {output or 'the output'} was not changed{where}", err=True)
         ctx.exit(ExitCode.INTERRUPTED)
     progress.close()
-    if sources is not None:
-        write_summary(sources.rows(), summary)
-    click.echo(f"credscore: {report.line()}", err=True)
-    if report.first_error:
-        click.echo(f"first error row: {report.first_error}", err=True)
-    ctx.exit(report.exit_code)
+    return report, sources
 
 
 @cli.group(name="labels")
@@ -475,13 +481,25 @@ def labels_check_cli(label_paths, threshold, review, as_json):
         credscore labels check
         credscore labels check --labels my_labels.jsonl --review 50
     """
-    from classifier.outputs import render_audit, render_json
+    from classifier.render import render_json
     from training.audit import audit
+    from training.render import render_audit
 
     result = audit(label_paths, threshold=threshold, review=review)
     click.echo(render_json(result) if as_json else render_audit(result))
     if result.errors:
         raise _failure(f"{len(result.errors)} errors in the labels; first: {result.errors[0]}")
+
+
+def _text_argument(text: str | None) -> str:
+    """TEXT as given, else standard input; undecodable bytes become U+FFFD either way."""
+    if text is not None:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if sys.stdin is None:
+        raise click.UsageError("standard input is closed: give TEXT")
+    if sys.stdin.isatty():
+        raise click.UsageError("give TEXT, or pipe text on standard input")
+    return sys.stdin.buffer.read().decode("utf-8", "replace")
 
 
 def main() -> None:

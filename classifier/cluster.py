@@ -12,9 +12,9 @@ from pathlib import Path
 
 from classifier.batch import BatchOptions, BatchReport, label_inputs, worker_model
 from classifier.errors import InputError
-from classifier.inputs import STDIN, InputSpec, check_inputs
+from classifier.inputs import STDIN, InputSpec
 from classifier.model import Model
-from classifier.outputs import output_format
+from classifier.rows import output_format
 from classifier.summary import SourceSummary
 
 
@@ -90,7 +90,6 @@ def label_on_dask(
         from distributed import Client
     except ImportError:
         raise InputError("--dask needs the dask extra: pip install 'credscore[dask]'") from None
-    check_inputs(spec)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = output_format(None, options.output_format)

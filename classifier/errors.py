@@ -11,6 +11,10 @@ class InputError(CredscoreError):
     """Text or a file given by the user cannot be used."""
 
 
+class OptionError(InputError):
+    """An option's value cannot be used (the command line is wrong: a usage error)."""
+
+
 class LabelError(CredscoreError):
     """Labelled data is invalid (unknown label, duplicate id, conflict...)."""
 
@@ -26,4 +30,6 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     USAGE = 2
     ROW_ERRORS = 3  # a batch finished, but some rows are error rows
+    GATE_FAILED = 4  # a model fell short of a quality gate (evaluate, promote)
+    BROKEN_PIPE = 141  # the reader of standard output went away, as for any Unix tool
     INTERRUPTED = 130

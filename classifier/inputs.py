@@ -39,6 +39,9 @@ class InputSpec:
     errors_as_rows: bool = False  # undecodable bytes: an error row instead of stopping
     documents: bool = False  # txt: one document per file instead of one text per line
 
+    def __post_init__(self) -> None:
+        check_inputs(self)  # a spec that exists can be read: checked once, where it is made
+
 
 class Row(NamedTuple):
     """One input row: its fields, the text to score (or why there is none), where it was.
@@ -281,7 +284,6 @@ def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row
         Unreadable input, a CSV/TSV header without the text column, or undecodable bytes
         (unless ``spec.errors_as_rows``).
     """
-    check_inputs(spec)
     position = position or Position()
     csv.field_size_limit(sys.maxsize)
     for path in spec.paths:

@@ -1,88 +1,55 @@
-"""Text -> scored segments -> document summary."""
+"""Text -> segments -> scores -> a scored document, and the one rule that combines segments.
+
+:func:`combine` is the only place where a text's label and scores are derived from its
+segments' scores: ``credscore score``, ``credscore label --segment``, a page's comments and the
+server all use it, so the same text is judged the same way everywhere.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+
+import numpy as np
 
 from classifier import LABELS
 from classifier.errors import InputError
+from classifier.explain import Explainer
 from classifier.model import Model
-from classifier.segment import Segment, segment
+from classifier.records import DocumentScore, SegmentScore
+from classifier.segment import segment
 
 TERMS = 5
+_DISINFORMATION = LABELS.index("disinformation")
 
 
-@dataclass(frozen=True)
-class SegmentScore:
-    """One segment's label, scores (summing to 1) and the terms behind its label."""
+def combine(proba: np.ndarray, weights: Sequence[float] | np.ndarray) -> tuple[str, np.ndarray]:
+    """A text's label and scores from its segments' probabilities and lengths.
 
-    segment: Segment
-    label: str
-    scores: dict[str, float]
-    terms: tuple[tuple[str, float], ...]
+    The scores are the length-weighted mean of the segments' scores; the label is
+    ``disinformation`` when any segment is labelled so (one incitement sentence makes a comment
+    disinformation-style), else the label with the highest mean score.
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.segment.text,
-            "start": self.segment.start,
-            "end": self.segment.end,
-            "label": self.label,
-            "scores": self.scores,
-            "terms": [{"term": t, "weight": w} for t, w in self.terms],
-        }
+    Parameters
+    ----------
+    proba : ndarray of shape (n_segments, n_labels)
+    weights : sequence of float
+        Each segment's length.
 
-
-@dataclass(frozen=True)
-class DocumentScore:
-    """Every segment's score and a summary of the whole text."""
-
-    segments: tuple[SegmentScore, ...]
-    model: dict[str, Any]
-
-    @property
-    def shares(self) -> dict[str, float]:
-        """Share of segments with each label."""
-        n = len(self.segments)
-        return {label: sum(s.label == label for s in self.segments) / n for label in LABELS}
-
-    @property
-    def mean_scores(self) -> dict[str, float]:
-        """Each label's score averaged over segments, weighted by segment length."""
-        total = sum(len(s.segment.text) for s in self.segments)
-        return {
-            label: sum(s.scores[label] * len(s.segment.text) for s in self.segments) / total
-            for label in LABELS
-        }
-
-    @property
-    def most_disinformation(self) -> SegmentScore:
-        """The segment with the highest disinformation score."""
-        return max(self.segments, key=lambda s: s.scores["disinformation"])
-
-    def summary(self) -> dict[str, Any]:
-        worst = self.most_disinformation
-        return {
-            "segments": len(self.segments),
-            "label_shares": {k: round(v, 4) for k, v in self.shares.items()},
-            "mean_scores": {k: round(v, 4) for k, v in self.mean_scores.items()},
-            "most_disinformation": {
-                "index": self.segments.index(worst),
-                "text": worst.segment.text,
-                "score": worst.scores["disinformation"],
-            },
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "segments": [s.to_dict() for s in self.segments],
-            "summary": self.summary(),
-        }
+    Returns
+    -------
+    (str, ndarray)
+    """
+    weights = np.asarray(weights, dtype=float)
+    mean = weights @ proba / weights.sum()
+    if (proba.argmax(axis=1) == _DISINFORMATION).any():
+        return "disinformation", mean
+    return LABELS[int(mean.argmax())], mean
 
 
-def score_text(text: str, model: Model, *, terms: int = TERMS) -> DocumentScore:
-    """Segment ``text`` and score every segment.
+def score_text(
+    text: str, model: Model, *, terms: int = TERMS, explainer: Explainer | None = None
+) -> DocumentScore:
+    """Segment ``text``, score every segment, and combine them into the text's label.
 
     Parameters
     ----------
@@ -90,6 +57,8 @@ def score_text(text: str, model: Model, *, terms: int = TERMS) -> DocumentScore:
     model : Model
     terms : int
         Driving terms to report per segment.
+    explainer : Explainer, optional
+        Reused across calls (a server scores many texts with one model).
 
     Returns
     -------
@@ -103,9 +72,12 @@ def score_text(text: str, model: Model, *, terms: int = TERMS) -> DocumentScore:
     segments = segment(text)
     if not segments:
         raise InputError("no text to score: the input is empty")
-    proba, explained = model.predict([s.text for s in segments], terms=terms)
-    scored = []
-    for seg, row, why in zip(segments, proba, explained):
-        scores = {label: float(p) for label, p in zip(LABELS, row)}
-        scored.append(SegmentScore(seg, LABELS[int(row.argmax())], scores, tuple(why)))
-    return DocumentScore(tuple(scored), model.info())
+    texts = [s.text for s in segments]
+    proba = model.predict_proba(texts)
+    why = (explainer or Explainer(model)).driving_terms(texts, proba, k=terms)
+    scored = tuple(
+        SegmentScore(seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w))
+        for seg, row, w in zip(segments, proba, why)
+    )
+    label, mean = combine(proba, [len(t) for t in texts])
+    return DocumentScore(scored, label, dict(zip(LABELS, mean.tolist())), model.info())

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+
+from classifier.records import Segment
 
 #: Abbreviations after which a period does not end a sentence (lower case, final period dropped).
 ABBREVIATIONS: frozenset[str] = frozenset(
@@ -40,15 +41,6 @@ SENTENCE_STARTERS: frozenset[str] = frozenset(
 
 _LINE = re.compile(r"[^\r\n]+")
 _WORDLIKE = re.compile(r"\w")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A piece of the input text: ``text == source[start:end]``."""
-
-    text: str
-    start: int
-    end: int
 
 
 def segmenter_params() -> dict[str, list[str]]:

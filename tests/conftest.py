@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.model import save_model
+from training.export import save_model
 from training.dataset import load_dataset
 from training.train import fit
 

@@ -3,11 +3,12 @@ import json
 
 import pytest
 
-from classifier.batch import BatchOptions, label_inputs, part_path, score_rows
+from classifier.batch import BatchOptions, label_inputs, score_rows
+from classifier.resume import part_path
 from classifier.errors import ExitCode, InputError
 from classifier.inputs import InputSpec, Row
 from classifier.model import load_model
-from classifier.outputs import write_summary
+from classifier.rows import write_summary
 from classifier.summary import SourceSummary
 
 TEXTS = [

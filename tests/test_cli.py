@@ -198,8 +198,9 @@ def test_label_stdin_to_stdout_reconciles_counts(mini_model_dir):
     assert result.exit_code == 3
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [bool(r.get("error")) for r in rows] == [False, True, False]
-    assert result.stderr.splitlines()[-2] == "credscore: 3 rows read, 2 labelled, 1 errors"
-    assert result.stderr.splitlines()[-1] == "first error row: -:2: empty text"
+    # The count line is the last line, as the README promises, after the first error row.
+    assert result.stderr.splitlines()[-1] == "credscore: 3 rows read, 2 labelled, 1 errors"
+    assert result.stderr.splitlines()[-2] == "first error row: -:2: empty text"
 
 
 def test_label_gz_csv_to_tsv_file(mini_model_dir, tmp_path):
@@ -242,10 +243,20 @@ def test_label_bad_inputs(mini_model_dir, tmp_path):
         f"{bad}:2: undecodable bytes for utf-8 at byte 0 of the line; fix the file, use --encoding, or --errors=row",
     )
     assert run("label", "--model", mini_model_dir, bad, "--errors", "row").exit_code == 3
-    one_line_error(
-        run("label", "--model", mini_model_dir, bad, "--resume"),
-        "--resume needs an output file (-o)",
-    )
+
+
+
+def test_label_usage_errors_come_before_the_model_is_loaded(tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("hello\n")
+    nowhere = tmp_path / "no-model"  # loading it would fail with exit 1
+    for args, message in [
+        (("--resume",), "--resume continues an output file: give it with -o"),
+        (("--dask", "tcp://127.0.0.1:1"), "--dask writes one output per input file"),
+    ]:
+        result = run("label", "--model", nowhere, source, *args)
+        assert result.exit_code == 2
+        assert f"Error: {message}" in result.stderr
 
 
 def test_label_interrupted(mini_model_dir, tmp_path, monkeypatch):

@@ -4,7 +4,10 @@ import re
 import numpy as np
 import pytest
 
-from classifier.features import STYLE_FEATURES, Featurizer, HashIndex, style_features
+from classifier.features import Featurizer
+from classifier.hashindex import HashIndex
+from classifier.ngrams import STYLE_FEATURES, style_features
+from training.features import PipelineFeaturizer
 
 TEXTS = [
     "Officials said 40 people were evacuated on Tuesday, according to police.",
@@ -49,7 +52,7 @@ def test_word_terms_match_a_regex_tokenizer():
     text = "Russia’s war, according to officials: don't PANIC 2024"
     tokens = re.findall(r"\w+(?:['’]\w+)*", text.lower())
     expected = set(tokens) | {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
-    assert Featurizer().word_terms(text) == expected
+    assert PipelineFeaturizer().word_terms(text) == expected
 
 
 def test_char_ngrams_match_scikit_learn_char_wb():
@@ -59,14 +62,14 @@ def test_char_ngrams_match_scikit_learn_char_wb():
     # more the two definitions agree, which pins ours down.
     texts = ["officials said people were evacuated", "wake they tell what water"]
     analyse = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
-    ours = Featurizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts)
+    ours = PipelineFeaturizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts)
     assert len(ours.vocabulary_[0]) == len(set(analyse(texts[0])) | set(analyse(texts[1])))
-    one = Featurizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts[:1])
+    one = PipelineFeaturizer(word_ngrams=0, char_ngrams=(2, 5), char_min_df=1).fit(texts[:1])
     assert one.transform(texts[:1])[:, : len(one.vocabulary_[0])].nnz == len(set(analyse(texts[0])))
 
 
 def test_transform_and_decision_agree():
-    featurizer = Featurizer().fit(TEXTS * 2)
+    featurizer = PipelineFeaturizer().fit(TEXTS * 2)
     rng = np.random.default_rng(0)
     coef = rng.normal(size=(3, featurizer.n_features))
     intercept = rng.normal(size=3)
@@ -83,24 +86,24 @@ def test_transform_and_decision_agree():
 
 
 def test_tfidf_rows_are_unit_length_per_block_when_ngrams_are_distinct():
-    featurizer = Featurizer(char_ngrams=None).fit(["alpha beta gamma", "beta delta"])
+    featurizer = PipelineFeaturizer(char_ngrams=None).fit(["alpha beta gamma", "beta delta"])
     row = featurizer.transform(["alpha beta"]).toarray()[0][: len(featurizer.vocabulary_[0])]
     assert np.linalg.norm(row) == pytest.approx(1.0)
 
 
 def test_round_trip_through_arrays():
-    featurizer = Featurizer().fit(TEXTS)
+    featurizer = PipelineFeaturizer().fit(TEXTS)
     arrays, params = featurizer.to_arrays()
     again = Featurizer.from_arrays(arrays, params)
     coef = np.ones((3, featurizer.n_features))
     assert np.array_equal(
         featurizer.decision(TEXTS, coef, np.zeros(3)), again.decision(TEXTS, coef, np.zeros(3))
     )
-    assert list(again.get_feature_names_out()) == list(featurizer.get_feature_names_out())
+    assert again.readable_names() == featurizer.readable_names()
 
 
 def test_feature_names():
-    names = Featurizer().fit(TEXTS).get_feature_names_out()
+    names = PipelineFeaturizer().fit(TEXTS).get_feature_names_out()
     assert "word__officials said" in names and "style__exclamation" in names
     assert any(n.startswith("char__") for n in names)
 

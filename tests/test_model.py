@@ -5,15 +5,10 @@ import warnings
 import numpy as np
 import pytest
 
+from classifier import LABELS
+
 from classifier.errors import ModelError
-from classifier.model import (
-    ModelVersionWarning,
-    default_model_dir,
-    load_model,
-    load_pipeline,
-    resolve_model_dir,
-    sha256_file,
-)
+from classifier.model import check_folder, load_array, load_model, sha256_file
 
 
 @pytest.fixture
@@ -32,21 +27,13 @@ def edit_manifest(folder, **changes):
 
 def test_round_trip(model_copy):
     model = load_model(model_copy)
-    proba, terms = model.predict(["The council met on Monday.", "They lie to you!!"], terms=3)
+    texts = ["The council met on Monday.", "They lie to you!!"]
+    proba = model.predict_proba(texts)
     assert proba.shape == (2, 3)
     assert np.allclose(proba.sum(axis=1), 1.0)
-    assert all(len(t) <= 3 for t in terms)
+    assert model.predict(texts) == [LABELS[i] for i in proba.argmax(axis=1)]
+    assert model.predict_proba([]).shape == (0, 3)
     assert model.info()["sha256"] == sha256_file(model_copy / "scoring.npz")
-
-
-def test_artefact_equals_the_pipeline(model_copy):
-    texts = ["The council met on Monday.", "They lie to you!!", "", "x"]
-    pipeline = load_pipeline(model_copy)
-    classes = list(pipeline.classes_)
-    expected = pipeline.predict_proba(texts)[
-        :, [classes.index(label) for label in ("reporting", "opinion", "disinformation")]
-    ]
-    assert np.abs(load_model(model_copy).predict(texts)[0] - expected).max() < 1e-9
 
 
 def test_scoring_imports_no_scikit_learn_scipy_or_joblib(mini_model_dir):
@@ -55,7 +42,7 @@ def test_scoring_imports_no_scikit_learn_scipy_or_joblib(mini_model_dir):
 
     code = (
         "import sys; from classifier.model import load_model; "
-        f"m = load_model({str(mini_model_dir)!r}); m.predict(['The council met.'], terms=3); "
+        f"m = load_model({str(mini_model_dir)!r}); from classifier.score import score_text; score_text('The council met.', m); "
         "print(sorted(k for k in ('sklearn', 'nltk', 'scipy', 'joblib') if k in sys.modules))"
     )
     out = subprocess.run(
@@ -72,30 +59,10 @@ def test_tampered_artefact_is_refused(model_copy, name):
         load_model(model_copy)
 
 
-def test_tampered_pipeline_is_refused_before_unpickling(model_copy):
-    (model_copy / "model.joblib").write_bytes(b"evil")
-    with pytest.raises(ModelError, match=r"model\.joblib: checksum does not match its manifest"):
-        load_pipeline(model_copy)
-
-
-def test_corrupt_files_with_matching_checksums_are_clean_errors(model_copy):
-    for name, _message in [
-        ("scoring.npz", "cannot load the scoring artefact"),
-        ("model.joblib", "cannot load model"),
-    ]:
-        (model_copy / name).write_bytes(b"not what it should be")
-        files = json.loads((model_copy / "manifest.json").read_text())["files"]
-        edit_manifest(model_copy, files={**files, name: sha256_file(model_copy / name)})
-    with pytest.raises(ModelError, match="cannot load the scoring artefact"):
-        load_model(model_copy)
-    with pytest.raises(ModelError, match="cannot load model"):
-        load_pipeline(model_copy)
-
-
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"format_version": 1}, "not a credscore model manifest of format 2"),
+        ({"format_version": 1}, "not a credscore model manifest of format 3"),
         ({"labels": ["a", "b"]}, "model labels"),
     ],
 )
@@ -119,59 +86,87 @@ def test_missing_pieces(model_copy, tmp_path):
         load_model(model_copy)
 
 
-def test_pipeline_version_difference_warns_once(model_copy):
-    manifest = json.loads((model_copy / "manifest.json").read_text())
-    edit_manifest(model_copy, versions={**manifest["versions"], "scikit-learn": "0.0.1"})
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        load_pipeline(model_copy)
-        load_model(model_copy)  # the artefact does not depend on scikit-learn: no warning
-    messages = [str(w.message) for w in caught if issubclass(w.category, ModelVersionWarning)]
-    assert len(messages) == 1 and "scikit-learn 0.0.1" in messages[0]
 
 
-def test_model_lookup_order(monkeypatch, tmp_path):
-    assert resolve_model_dir() == default_model_dir()
-    assert str(default_model_dir()).startswith(str(tmp_path))  # isolated by conftest
-    monkeypatch.setenv("CREDSCORE_MODEL", str(tmp_path / "env"))
-    assert resolve_model_dir() == tmp_path / "env"
-    assert resolve_model_dir(tmp_path / "arg") == tmp_path / "arg"
+def test_corrupt_artefact_with_matching_checksum_is_a_clean_error(model_copy):
+    (model_copy / "scoring.npz").write_bytes(b"not what it should be")
+    files = json.loads((model_copy / "manifest.json").read_text())["files"]
+    edit_manifest(model_copy, files={**files, "scoring.npz": sha256_file(model_copy / "scoring.npz")})
+    with pytest.raises(ModelError, match="cannot load the scoring artefact"):
+        load_model(model_copy)
 
 
-def test_save_leaves_no_temporary_files(mini_model_dir):
-    assert sorted(p.name for p in mini_model_dir.iterdir()) == [
-        "manifest.json",
-        "model.joblib",
-        "scoring.json",
-        "scoring.npz",
-    ]
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"files": ["scoring.npz"]}, "'files' must map file names to sha256 checksums"),
+        ({"files": None}, "'files' must map file names to sha256 checksums"),
+        ({"files": {"../x": "0" * 64}}, "not a file of this folder"),
+        ({"versions": None}, "'versions' must map library names"),
+        ({"cv_metrics": [1, 2]}, "'cv_metrics' must be an object"),
+        ({"training_data": "x"}, "'training_data' must be an object"),
+    ],
+)
+def test_manifest_of_the_wrong_shape_is_refused_in_one_line(model_copy, change, message):
+    edit_manifest(model_copy, **change)
+    with pytest.raises(ModelError, match=message):
+        load_model(model_copy)
 
 
-def _pipeline_proba(pipeline, texts):
-    classes = list(pipeline.classes_)
-    return pipeline.predict_proba(texts)[
-        :, [classes.index(label) for label in ("reporting", "opinion", "disinformation")]
-    ]
+def _rewrite_arrays(folder, **changes):
+    with np.load(folder / "scoring.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays.update(changes)
+    with (folder / "scoring.npz").open("wb") as handle:
+        np.savez(handle, **arrays)
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    edit_manifest(folder, files={**files, "scoring.npz": sha256_file(folder / "scoring.npz")})
+    return arrays
 
 
-def test_artefact_equals_the_pipeline_on_the_bundled_labels(bundled_model_dir):
-    from training.dataset import load_dataset
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("coef", lambda a: a[:2], "'coef' has shape"),
+        ("coef", lambda a: a.astype(np.int64), "'coef' has shape"),
+        ("coef", lambda a: np.full_like(a, np.nan), "'coef' holds values that are not finite"),
+        ("intercept", lambda a: a[:1], "'intercept' has shape"),
+        ("idf_0", lambda a: a[:3], "differ in type or length"),
+    ],
+)
+def test_artefact_arrays_of_the_wrong_shape_or_values_are_refused(model_copy, name, make, message):
+    with np.load(model_copy / "scoring.npz") as stored:
+        original = stored[name]
+    _rewrite_arrays(model_copy, **{name: make(original)})
+    with pytest.raises(ModelError, match=message):
+        load_model(model_copy)
 
-    texts = load_dataset().texts
-    difference = np.abs(
-        load_model(bundled_model_dir).predict(texts)[0]
-        - _pipeline_proba(load_pipeline(bundled_model_dir), texts)
-    )
-    assert difference.max() < 1e-6
+
+def test_check_folder_checks_the_pickle_too_without_loading_it(model_copy):
+    assert check_folder(model_copy)["files"]
+    (model_copy / "model.joblib").write_bytes(b"evil")
+    with pytest.raises(ModelError, match=r"model\.joblib: checksum does not match"):
+        check_folder(model_copy)
+    (model_copy / "model.joblib").unlink()
+    with pytest.raises(ModelError, match=r"model\.joblib: model file is missing"):
+        check_folder(model_copy)
 
 
-def test_artefact_equals_the_pipeline_on_other_corpora(bundled_model_dir):
-    from conftest import shared_texts
+def test_a_symlinked_model_folder_is_resolved_once(model_copy, tmp_path):
+    link = tmp_path / "current"
+    link.symlink_to(model_copy)
+    model = load_model(link)
+    assert model.path == model_copy.resolve()
 
-    texts = shared_texts(300, seed=1)
-    assert len(texts) >= 3000
-    difference = np.abs(
-        load_model(bundled_model_dir).predict(texts)[0]
-        - _pipeline_proba(load_pipeline(bundled_model_dir), texts)
-    )
-    assert difference.max() < 1e-6
+
+def test_extra_arrays_are_checked_before_use(model_copy):
+    np.save(model_copy / "extra.npy", np.arange(3.0), allow_pickle=False)
+    files = json.loads((model_copy / "manifest.json").read_text())["files"]
+    edit_manifest(model_copy, files={**files, "extra.npy": sha256_file(model_copy / "extra.npy")})
+    model = load_model(model_copy)
+    assert load_array(model, "extra.npy").tolist() == [0.0, 1.0, 2.0]
+    np.save(model_copy / "extra.npy", np.arange(4.0), allow_pickle=False)
+    with pytest.raises(ModelError, match=r"extra\.npy: checksum does not match"):
+        load_array(model, "extra.npy")
+    with pytest.raises(ModelError, match="lists no checksum for other.npy"):
+        load_array(model, "other.npy")

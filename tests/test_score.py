@@ -42,7 +42,7 @@ def test_summary_adds_up(bundled):
     summary = score_text(TEXT, bundled).summary()
     assert summary["segments"] == 3
     assert sum(summary["label_shares"].values()) == pytest.approx(1.0, abs=1e-3)
-    assert sum(summary["mean_scores"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(summary["scores"].values()) == pytest.approx(1.0, abs=1e-3)
     assert set(summary["label_shares"]) == set(LABELS)
 
 
@@ -57,3 +57,30 @@ def test_terms_come_from_the_segment(bundled):
 def test_empty_text_is_an_input_error(bundled, empty):
     with pytest.raises(InputError, match="no text to score"):
         score_text(empty, bundled)
+
+
+def test_score_and_label_segment_judge_a_text_by_the_same_rule(bundled):
+    from classifier.batch import score_rows
+    from classifier.inputs import Row
+
+    texts = [TEXT, "The council met on Monday. Officials said the vote was close.", "What a farce."]
+    rows = [Row({"text": t}, t, None, f"x:{i}") for i, t in enumerate(texts)]
+    records = score_rows(bundled, rows, segments=True)
+    for text, record in zip(texts, records):
+        document = score_text(text, bundled)
+        assert record["label"] == document.label
+        for label in LABELS:
+            assert record["scores"][label] == pytest.approx(document.scores[label], abs=1e-6)
+
+
+def test_combine_flags_a_text_with_one_disinformation_segment():
+    import numpy as np
+
+    from classifier.score import combine
+
+    proba = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.2, 0.2, 0.6]])
+    label, mean = combine(proba, [100, 100, 10])
+    assert label == "disinformation"
+    assert mean == pytest.approx((100 * proba[0] + 100 * proba[1] + 10 * proba[2]) / 210)
+    label, _ = combine(proba[:2], [1, 1])
+    assert label == "reporting"

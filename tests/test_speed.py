@@ -74,7 +74,7 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert re.search(rf"\| credscore train \(--labels given\) \|.*\| {NUMBER} \|", training)
     assert re.search(rf"\| credscore train \(300 external rows\) \|.*\| {NUMBER} \|", training)
     throughput = _section(doc, "Batch throughput")
-    assert re.search(r"\| credscore \(Model\.predict\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput)
+    assert re.search(r"\| credscore \(Model\.predict_proba\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput)
     assert re.search(
         rf"\| credscore / plain TF-IDF \+ LogisticRegression \| {NUMBER} \|", throughput
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier import LABELS
+from classifier.explain import Explainer
 from classifier.model import Model
 from training.dataset import Dataset, Record, find_problems, load_dataset, normalise, read_all
 
@@ -202,7 +203,7 @@ def shortcuts(model: Model, dataset: Dataset, k: int = 10) -> dict[str, list[Sho
     """
     row_terms = [model.featurizer.word_terms(r.text) for r in dataset.records]
     report = {}
-    for label, strongest in model.strongest_terms(k).items():
+    for label, strongest in Explainer(model).strongest_terms(k).items():
         report[label] = []
         for term, weight in strongest:
             rows = [r for r, terms in zip(dataset.records, row_terms) if term in terms]

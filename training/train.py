@@ -10,9 +10,10 @@ from typing import Any
 
 from classifier import LABELS
 from classifier.errors import LabelError, ModelError
-from classifier.model import read_manifest, resolve_model_dir, save_model
+from classifier.model import read_manifest
 from training.dataset import Dataset
 from training.evaluate import Metrics, compute_metrics
+from training.export import save_model
 
 CV_FOLDS = 5
 CALIBRATION_FOLDS = 3
@@ -71,13 +72,13 @@ def build_pipeline(labels: list[str], groups: list[str], *, featurizer=None):
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
 
-    from classifier.features import Featurizer
+    from training.features import PipelineFeaturizer
 
     linear = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0)  # reproducible fits
     calibrated = CalibratedClassifierCV(
         linear, method="sigmoid", cv=_calibration_splits(labels, groups), ensemble=False
     )
-    return Pipeline([("features", featurizer or Featurizer()), ("classifier", calibrated)])
+    return Pipeline([("features", featurizer or PipelineFeaturizer()), ("classifier", calibrated)])
 
 
 def fit(texts: list[str], labels: list[str], groups: list[str], *, featurizer=None):
@@ -141,15 +142,15 @@ def _previous_macro_f1(folder: Path) -> float | None:
         return None
 
 
-def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
+def train(dataset: Dataset, output: str | Path) -> TrainResult:
     """Cross-validate, fit on all rows and save the model with its manifest.
 
     Parameters
     ----------
     dataset : Dataset
         Validated labelled rows (see :func:`training.dataset.load_dataset`).
-    output : str or Path, optional
-        Model folder; the default model folder when omitted.
+    output : str or Path
+        Model folder (see :func:`training.default.default_model_dir` for the default one).
 
     Returns
     -------
@@ -162,7 +163,7 @@ def train(dataset: Dataset, output: str | Path | None = None) -> TrainResult:
     """
     check_trainable(dataset)
     started = time.perf_counter()
-    folder = resolve_model_dir(output)
+    folder = Path(output)
     previous = _previous_macro_f1(folder)
     try:
         metrics = cross_validate(dataset)

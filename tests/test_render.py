@@ -1,7 +1,8 @@
 import json
 
 from classifier.model import load_model
-from classifier.outputs import render_info, render_json, render_metrics, render_table
+from classifier.render import render_info, render_json, render_table
+from training.render import render_metrics
 from classifier.score import score_text
 from training.evaluate import compute_metrics
 
