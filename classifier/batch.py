@@ -199,24 +199,29 @@ class _Sink:
         if options.resume:
             check_resumable(output, spec, self.key)
 
-    def resume(self) -> Iterator[dict[str, Any]]:
-        """The records an interrupted run finished (none when not resuming), then open the part
-        file for the rest."""
-        header = None
-        assert self.output is not None
+    def start(self, account: Callable[[dict[str, Any]], None]) -> int:
+        """Count (``account``) the records an interrupted run finished, open the part file for
+        the rest, and say how many input rows are done."""
+        if self.output is None:
+            return 0
+        header, done = None, 0
         part = part_path(self.output)
         if self.options.resume:
             finished = Finished(part, self.fmt)
-            yield from finished
+            for record in finished:
+                account(record)
+                done += 1
             finished.cut()
             header = finished.header
         else:
             key_path(self.output).write_text(json.dumps(self.key), encoding="utf-8")
-        mode = "a" if self.options.resume else "w"
-        self.handle = part.open(mode, encoding="utf-8", newline="")
+        self.handle = part.open(
+            "a" if done or self.options.resume else "w", encoding="utf-8", newline=""
+        )
         self.writer = RowWriter(
             self.handle, self.fmt, header=header if self.fmt != "jsonl" else None
         )
+        return done
 
     def write(self, batch: list[dict[str, Any]]) -> None:
         self.writer.write(batch)
@@ -269,7 +274,6 @@ def label_inputs(
     Parameters
     ----------
     spec : InputSpec
-        The inputs.
     model : Model
     output : str or Path, optional
         Output file, written by way of its part file; ``stream`` is used when None.
@@ -288,14 +292,14 @@ def label_inputs(
     Raises
     ------
     InputError
-        Unreadable inputs, a bad output target, ``--resume`` without a matching interrupted run.
+        Unreadable inputs, a bad output target, ``--resume`` without a matching run.
     """
     options = options or BatchOptions()
     sink = _Sink(spec, model, Path(output) if output else None, stream, options)
     report = BatchReport()
     source_column = spec.source_column or "source"
 
-    def account(record: dict[str, Any]) -> None:
+    def account(record: dict[str, Any]) -> None:  # every row, resumed or new, is counted here
         report.add(record)
         if summary is not None:
             summary.add(record.get(source_column) or None, *outcome(record))
@@ -303,11 +307,8 @@ def label_inputs(
     position = Position()
     rows: Iterator[Row] = read_rows(spec, position)
     try:
-        if sink.output is not None:
-            for record in sink.resume():
-                account(record)
-            report.resumed = report.read
-            rows = islice(rows, report.resumed, None)
+        report.resumed = sink.start(account)
+        rows = islice(rows, report.resumed, None)
         for batch in scored_chunks(model, _chunks(rows, options.chunk_rows), options):
             sink.write(batch)
             for record in batch:

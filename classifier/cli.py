@@ -252,7 +252,7 @@ class _Progress:
         self.enabled = enabled
         self.done_bytes = 0
         self.rows = 0
-        self.bar = None
+        self.bar: Any = None
         if enabled and total:
             self.bar = click.progressbar(
                 length=total,
@@ -352,13 +352,7 @@ def label_cli(
     inputs,
     output,
     output_format,
-    input_format,
-    text_column,
-    id_column,
-    source_column,
-    encoding,
     on_errors,
-    documents,
     segments,
     jobs,
     resume,
@@ -366,6 +360,7 @@ def label_cli(
     quiet,
     dask_address,
     model_path,
+    **reading,
 ):
     """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
 
@@ -386,15 +381,9 @@ def label_cli(
         raise click.UsageError("--dask writes one output per input file: give a folder with -o")
     if resume and output is None:
         raise click.UsageError("--resume continues an output file: give it with -o")
+    # The reading options are named as InputSpec's fields.
     spec = InputSpec(
-        paths=expand_inputs(tuple(inputs)),
-        input_format=input_format,
-        text_column=text_column,
-        id_column=id_column,
-        source_column=source_column,
-        encoding=encoding,
-        errors_as_rows=on_errors == "row",
-        documents=documents,
+        paths=expand_inputs(tuple(inputs)), errors_as_rows=on_errors == "row", **reading
     )
     options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
     model = _load(model_path)

@@ -133,7 +133,7 @@ def check_inputs(spec: InputSpec) -> None:
         raise InputError("standard input ('-') can be read only once")
 
 
-def _open_binary(path: str) -> IO[bytes]:
+def _open_binary(path: str) -> Any:
     if path == STDIN:
         return contextlib.nullcontext(sys.stdin.buffer)  # never close the process's stdin
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
@@ -255,7 +255,7 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
         first_line = lines.number + 1
         if values == []:
             continue  # csv yields [] for a blank line: no record
-        fields = dict(zip(header, values))
+        fields: dict[str, Any] = dict(zip(header, values))
         if len(values) < len(header):
             problem = f"{len(values)} fields where the header has {len(header)}"
             yield _row(fields, spec, where, bad[0] if bad else problem)

@@ -86,7 +86,7 @@ class Punkt:
     sentence_starters: frozenset[str]
 
     def _tokens(self, text: str) -> list[_Token]:
-        tokens = []
+        tokens: list[_Token] = []
         for line in text.split("\n"):
             if line.strip():
                 tokens.extend(_Token(t) for t in _WORD_TOKENIZER.findall(line))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from training.export import save_model
 from training.dataset import load_dataset
+from training.export import save_model
 from training.train import fit
 
 DATA = Path(__file__).parent / "data"

@@ -95,13 +95,30 @@ def test_review_queue_ranks_a_planted_mislabel_first(tmp_path):
 
 
 def test_shortcuts_flag_terms_from_one_topic(mini_model_dir):
-    report = shortcuts(load_model(mini_model_dir), load_dataset([MINI_LABELS]), k=5)
+    from collections import Counter
+
+    from training.audit import CONCENTRATION
+
+    dataset = load_dataset([MINI_LABELS])
+    model = load_model(mini_model_dir)
+    report = shortcuts(model, dataset, k=5)
     assert set(report) == {"reporting", "opinion", "disinformation"}
+    flagged = 0
     for terms in report.values():
         assert len(terms) == 5
-        assert all(0 <= s.topic_share <= 1 for s in terms)
+        for s in terms:
+            rows = [r for r in dataset.records if s.term in model.featurizer.word_terms(r.text)]
+            if not rows:  # a style signal: no rows of its own
+                assert not s.flagged
+                continue
+            share = max(Counter(r.topic or r.doc for r in rows).values()) / len(rows)
+            assert s.topic_share == pytest.approx(share, abs=1e-3), s.term
+            assert s.flagged == (max(share, s.source_share) >= CONCENTRATION), s.term
+            flagged += s.flagged
+    assert flagged >= 1  # the mini set has a term found in one topic only ("unit on")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", ["topic", "register"])
 def test_bundled_labels_are_balanced_per_topic_and_register(field):
     table = balance(load_dataset().records)[field]
@@ -111,6 +128,7 @@ def test_bundled_labels_are_balanced_per_topic_and_register(field):
             assert min(counts.values()) / sum(counts.values()) >= 0.3, key
 
 
+@pytest.mark.slow
 def test_bundled_labels_audit_is_clean():
     result = audit(review=5)
     assert result.errors == ()

@@ -4,10 +4,10 @@ import json
 import pytest
 
 from classifier.batch import BatchOptions, label_inputs, score_rows
-from classifier.resume import part_path
 from classifier.errors import ExitCode, InputError
 from classifier.inputs import InputSpec, Row
 from classifier.model import load_model
+from classifier.resume import part_path
 from classifier.rows import write_summary
 from classifier.summary import SourceSummary
 
@@ -86,8 +86,16 @@ def test_segment_rule(model):
         "The council met on Monday.",
         "They lie, wake up traitors!!",
     ]
-    if any(s["label"] == "disinformation" for s in record["segments"]):
-        assert record["label"] == "disinformation"
+    segments = record["segments"]
+    weights = [s["end"] - s["start"] for s in segments]
+    mean = {
+        label: sum(w * s["scores"][label] for w, s in zip(weights, segments)) / sum(weights)
+        for label in ("reporting", "opinion", "disinformation")
+    }
+    labels = [s["label"] for s in segments]
+    expected = "disinformation" if "disinformation" in labels else max(mean, key=mean.get)
+    assert record["label"] == expected
+    assert record["scores"] == pytest.approx(mean, abs=1e-5)
     assert sum(record["scores"].values()) == pytest.approx(1, abs=1e-5)
 
 
@@ -172,3 +180,74 @@ def test_values_beyond_64_bits_survive_the_round_trip(model, tmp_path):
     source.write_text('{"id": 123456789012345678901234567890, "text": "The council met."}\n')
     label_inputs(InputSpec(paths=(str(source),)), model, output=tmp_path / "out.jsonl")
     assert json.loads((tmp_path / "out.jsonl").read_text())["id"] == 123456789012345678901234567890
+
+
+def test_resume_notices_an_input_replaced_under_the_same_path(comments, model, tmp_path):
+    target = tmp_path / "o.jsonl"
+    interrupt_after(comments, model, target, 10, 10)
+    lines = comments.read_text().splitlines()
+    comments.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")  # same size
+    with pytest.raises(InputError, match="what differs: an input file or its contents"):
+        run(comments, model, target, resume=True)
+
+
+def test_resume_refuses_standard_input(model, tmp_path):
+    with pytest.raises(InputError, match="cannot check that standard input"):
+        label_inputs(
+            InputSpec(paths=("-",)),
+            model,
+            output=tmp_path / "o.jsonl",
+            options=BatchOptions(resume=True),
+        )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "folder"])
+def test_output_is_never_renamed_over_what_is_not_a_regular_file(comments, model, tmp_path, kind):
+    import os
+
+    target = tmp_path / "target"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "symlink":
+        (tmp_path / "elsewhere").write_text("keep")
+        target.symlink_to(tmp_path / "elsewhere")
+    else:
+        target.mkdir()
+    with pytest.raises(InputError, match="target: is "):
+        run(comments, model, target)
+    assert not (tmp_path / ".target.part").exists()  # refused before anything was labelled
+    if kind == "symlink":
+        assert target.is_symlink() and (tmp_path / "elsewhere").read_text() == "keep"
+
+
+def test_output_that_is_an_input_is_refused(comments, model):
+    before = comments.read_bytes()
+    with pytest.raises(InputError, match="is one of the inputs"):
+        run(comments, model, comments)
+    assert comments.read_bytes() == before
+
+
+def test_a_worker_refuses_a_model_swapped_after_the_start(model, mini_model_dir, tmp_path):
+    import shutil
+
+    from classifier.batch import worker_model
+    from classifier.errors import ModelError
+
+    copy = tmp_path / "model"
+    shutil.copytree(mini_model_dir, copy)
+    started = load_model(copy).sha256
+    import numpy as np
+
+    from classifier.model import sha256_file
+
+    with np.load(copy / "scoring.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["coef"] = arrays["coef"] * 2  # another model, valid in every other way
+    with (copy / "scoring.npz").open("wb") as handle:
+        np.savez(handle, **arrays)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["scoring.npz"] = sha256_file(copy / "scoring.npz")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert load_model(copy).sha256 != started
+    with pytest.raises(ModelError, match="the model changed while the run was going"):
+        worker_model(str(copy), started)

@@ -12,6 +12,8 @@ from conftest import SHARED
 
 from classifier import LABELS
 
+pytestmark = pytest.mark.slow  # runs the harness: seconds, not milliseconds
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "accuracy.py"
 DATA = SHARED / "data"

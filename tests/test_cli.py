@@ -25,13 +25,26 @@ def one_line_error(result, message):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
+    import click
+
     result = run(*command.split(), "--help")
     assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: cli {command} ")
     assert "Examples:" in result.stdout
+    target = cli
+    for word in command.split():
+        target = target.commands[word]
+    for param in target.params:  # every option is documented in the help
+        if isinstance(param, click.Option):
+            assert any(opt in result.stdout for opt in param.opts), param.opts
+            assert param.help, param.opts
 
 
-def test_group_help_and_version():
-    assert all(c.split()[0] in run("--help").stdout for c in COMMANDS)
+def test_group_help_lists_every_command_and_version():
+    help_text = run("--help").stdout
+    listed = help_text.split("Commands:", 1)[1].split()  # not the examples above it
+    for command in {c.split()[0] for c in COMMANDS}:
+        assert command in listed
     assert run("--version").stdout.startswith("credscore, version ")
 
 
@@ -245,7 +258,6 @@ def test_label_bad_inputs(mini_model_dir, tmp_path):
     assert run("label", "--model", mini_model_dir, bad, "--errors", "row").exit_code == 3
 
 
-
 def test_label_usage_errors_come_before_the_model_is_loaded(tmp_path):
     source = tmp_path / "in.txt"
     source.write_text("hello\n")
@@ -306,3 +318,76 @@ def test_installed_command_labels_a_file(mini_model_dir, isolated_home, tmp_path
     with (tmp_path / "out.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [bool(r["error"]) for r in rows] == [False, True, True, False]
+
+
+def test_ctrl_c_during_train_exits_130(monkeypatch, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("training.train.train", interrupted)
+    result = run("train", "--labels", MINI_LABELS, "--output", tmp_path / "m")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == "Interrupted."
+
+
+def test_info_checks_every_file_of_the_model(mini_model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(mini_model_dir, copy)
+    assert run("info", "--model", copy).exit_code == 0
+    (copy / "model.joblib").write_bytes(b"corrupt")
+    one_line_error(
+        run("info", "--model", copy),
+        f"{copy.resolve() / 'model.joblib'}: checksum does not match its manifest; refusing to load "
+        "it (retrain with 'credscore train')",
+    )
+    shutil.rmtree(copy)
+    shutil.copytree(mini_model_dir, copy)
+    (copy / "scoring.npz").unlink()
+    result = run("info", "--model", copy)
+    assert result.exit_code == 1 and "scoring.npz: model file is missing" in result.stderr
+
+
+def test_a_closed_reader_ends_label_quietly(mini_model_dir, tmp_path):
+    source = tmp_path / "many.txt"
+    source.write_text("The council met on Monday.\n" * 50_000)
+    command = f"{installed_command()} label --model {mini_model_dir} {source} | head -1"
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, timeout=120
+    )
+    assert json.loads(done.stdout)["label"]
+    assert done.returncode == 141
+    assert "Error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_closed_standard_input_is_a_usage_error(mini_model_dir):
+    done = subprocess.run(
+        ["bash", "-c", f"{installed_command()} score --model {mini_model_dir} <&-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "standard input is closed" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_simultaneous_first_runs_train_the_default_model_once(tmp_path):
+    import os
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "home")}
+    env.pop("CREDSCORE_MODEL", None)
+    runs = [
+        subprocess.Popen(
+            [installed_command(), "score", "The council met."],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0, 0]
+    errs = [err for _, err in outputs]
+    assert sum("training one from the bundled labels" in e for e in errs) == 1
+    assert sum("waiting for it" in e for e in errs) == 2

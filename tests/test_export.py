@@ -47,7 +47,9 @@ def test_tampered_pipeline_is_refused_before_unpickling(model_copy):
 def test_corrupt_pipeline_with_matching_checksum_is_a_clean_error(model_copy):
     (model_copy / "model.joblib").write_bytes(b"not what it should be")
     files = json.loads((model_copy / "manifest.json").read_text())["files"]
-    edit_manifest(model_copy, files={**files, "model.joblib": sha256_file(model_copy / "model.joblib")})
+    edit_manifest(
+        model_copy, files={**files, "model.joblib": sha256_file(model_copy / "model.joblib")}
+    )
     with pytest.raises(ModelError, match="cannot load model"):
         load_pipeline(model_copy)
 

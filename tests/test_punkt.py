@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, shared_texts
 
-from classifier.segment import reference_tokenizer, segment
+from classifier.segment import ABBREVIATIONS, SENTENCE_STARTERS, segment
 from training.dataset import load_dataset
 
 GOLDEN = sorted((Path(__file__).parent / "golden" / "segment").glob("*.txt"))
@@ -14,7 +14,13 @@ GOLDEN = sorted((Path(__file__).parent / "golden" / "segment").glob("*.txt"))
 
 @pytest.fixture(scope="module")
 def nltk_punkt():
-    return reference_tokenizer()
+    """nltk's ``PunktSentenceTokenizer`` with the segmenter's parameters: the reference."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    params.sent_starters = set(SENTENCE_STARTERS)
+    return PunktSentenceTokenizer(params)
 
 
 def assert_same(texts, nltk_punkt):

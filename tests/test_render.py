@@ -2,9 +2,9 @@ import json
 
 from classifier.model import load_model
 from classifier.render import render_info, render_json, render_table
-from training.render import render_metrics
 from classifier.score import score_text
 from training.evaluate import compute_metrics
+from training.render import render_metrics
 
 
 def test_json_has_the_documented_shape(mini_model_dir):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the harness: seconds, not milliseconds
+
 REPO = Path(__file__).resolve().parents[1]
 SPEED = REPO / "benchmarks" / "speed.py"
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -74,7 +76,9 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert re.search(rf"\| credscore train \(--labels given\) \|.*\| {NUMBER} \|", training)
     assert re.search(rf"\| credscore train \(300 external rows\) \|.*\| {NUMBER} \|", training)
     throughput = _section(doc, "Batch throughput")
-    assert re.search(r"\| credscore \(Model\.predict_proba\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput)
+    assert re.search(
+        r"\| credscore \(Model\.predict_proba\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput
+    )
     assert re.search(
         rf"\| credscore / plain TF-IDF \+ LogisticRegression \| {NUMBER} \|", throughput
     )

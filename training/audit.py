@@ -112,7 +112,7 @@ def _imbalance_warnings(topics: dict[str, dict[str, int]]) -> list[str]:
     warnings = []
     for topic, counts in topics.items():
         total = sum(counts.values())
-        rarest = min(LABELS, key=counts.get)
+        rarest = min(LABELS, key=lambda label: counts[label])
         if total >= 30 and counts[rarest] / total < MIN_LABEL_SHARE:
             warnings.append(
                 f"topic '{topic}': only {counts[rarest]} of {total} rows are '{rarest}'; "
@@ -202,7 +202,7 @@ def shortcuts(model: Model, dataset: Dataset, k: int = 10) -> dict[str, list[Sho
     A high share means the model may have learnt a topic or a source, not a style.
     """
     row_terms = [model.featurizer.word_terms(r.text) for r in dataset.records]
-    report = {}
+    report: dict[str, list[Any]] = {}
     for label, strongest in Explainer(model).strongest_terms(k).items():
         report[label] = []
         for term, weight in strongest:
