@@ -290,6 +290,12 @@ _OTHER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|recommended(?:\s+for\s+you)?|most\s+(?:read|popular)|trending(?:\s+now)?"
         ),
     ),
+    (
+        "comment controls",
+        _words(
+            r"(?:load|show|view|see)\s+(?:all\s+)?(?:\d+\s+)?(?:more\s+)?(?:comments?|replies|reply)"
+        ),
+    ),
     ("counter", _words(r"\d{1,7}(?:\s+(?:shares?|views?|likes?|votes?|points?))?")),
 )
 _SHARE_WORDS = frozenset(
@@ -450,8 +456,8 @@ def _classify(line: _Line) -> None:
     says = _SAYS.fullmatch(text)
     if (
         says
-        and len(says.group("name").split()) <= 6
-        and _LETTER.search(says.group("name"))
+        and _name_of(says.group("name").strip())
+        and "," not in says.group("name")
         and says.group("name").split()[0].casefold() not in _NOT_NAMES
     ):
         line.says = says.group("name").strip()
@@ -1115,9 +1121,9 @@ def _role_of(
         index, part = role[1], role[2]
         item = comments[index]
         wp = item.system == "wp"
+        if mem in found.contents:  # even where broken markup left it inside the header
+            return ("comment", index, "content")
         if part == "body":
-            if mem in found.contents:
-                return ("comment", index, "content")
             if classes & (_WP_HEADER if wp else _DQ_HEADER) or (not wp and tag == "header"):
                 part = "header"
             elif (
@@ -1138,9 +1144,9 @@ def _role_of(
         return ("comment", index, part)
     if mem == found.headline:
         return ("article", "headline")
-    if role[0] == "other":
-        return role
     reason = _chrome_reason(classes, ident)
+    if role[0] == "other":
+        return ("other", reason) if reason is not None else role
     if (
         reason is None
         and tag in _CHROME_TAGS
@@ -1253,7 +1259,12 @@ def _assemble(
     """Article blocks, comments and ``other`` blocks from the roles of the extracted lines."""
     article_lines: list[tuple[_Line, BlockKind]] = []
     other: list[Block] = []
+    headline_seen = False
     for n, (start, end, line, role) in enumerate(lines):
+        if role == ("article", "headline"):
+            # One headline: what broken markup leaves inside an unclosed h1 is body text.
+            role = ("article", "body") if headline_seen else role
+            headline_seen = True
         if role[0] == "comment":
             item = found[role[1]]
             (item.header if role[2] == "header" else item.body).append(n)
@@ -1275,7 +1286,8 @@ def _assemble(
         elif role[0] == "article":  # inside <article> but outside its body container
             other.append(Block("other", start, end, line, "outside the article body"))
         else:  # text outside the article and the comments
-            other.append(Block("other", start, end, line, "outside the article"))
+            reason = _other_reason(line) or "outside the article"
+            other.append(Block("other", start, end, line, reason))
     article = [Block(kind, ln.start, ln.end, ln.text) for ln, kind in article_lines]
     comments: list[Comment] = []
     for item in found:
