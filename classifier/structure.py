@@ -454,9 +454,10 @@ def _classify(line: _Line) -> None:
         return
     line.reply_to = _reply_to(text)
     says = _SAYS.fullmatch(text)
+    # A name before "says:" may end in an initial ("Dave R. says:"), but has no comma.
     if (
         says
-        and _name_of(says.group("name").strip())
+        and _name_of(says.group("name").strip().rstrip("."))
         and "," not in says.group("name")
         and says.group("name").split()[0].casefold() not in _NOT_NAMES
     ):
@@ -895,7 +896,7 @@ _CHROME_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("advertisement", ("ad", "ads", "advert", "advertisement", "sponsored", "ad-slot")),
     ("newsletter box", ("newsletter", "subscribe")),
     ("comment form", ("comment-respond", "respond", "comment-form")),
-    ("comments heading", ("comments-title", "comment-reply-title")),
+    ("comments heading", ("comments-title",)),
 )
 
 
@@ -1145,14 +1146,14 @@ def _role_of(
     if mem == found.headline:
         return ("article", "headline")
     reason = _chrome_reason(classes, ident)
-    if role[0] == "other":
-        return ("other", reason) if reason is not None else role
     if (
         reason is None
         and tag in _CHROME_TAGS
         and (tag in ("nav", "aside", "form") or role == ("page",) or found.article is None)
     ):
         reason = _CHROME_TAGS[tag]
+    if role[0] == "other":  # the most specific reason names the text
+        return ("other", reason) if reason is not None else role
     if reason is not None and mem not in (found.article, found.body):
         return ("other", reason)
     if mem == found.body:

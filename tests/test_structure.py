@@ -32,6 +32,18 @@ EXCLUDED = Path(__file__).resolve().parents[1] / "labels" / "seeds-excluded.json
 REGEN = os.environ.get("CREDSCORE_REGEN_GOLDEN") == "1"
 
 
+def golden_json(view: dict) -> str:
+    """One item a line, so that a golden file reads (and diffs) as a list."""
+    parts = []
+    for key, value in view.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f" {json.dumps(key)}: [\n{items}\n ]")
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def view(page: Page) -> dict:
     """What a golden file pins down: everything but the offsets."""
     return {
@@ -82,7 +94,7 @@ def test_golden_page(path):
     check_invariants(page)
     expected = path.with_suffix(".json")
     if REGEN:
-        expected.write_text(json.dumps(view(page), indent=1, ensure_ascii=False) + "\n")
+        expected.write_text(golden_json(view(page)))
     assert view(page) == json.loads(expected.read_text(encoding="utf-8"))
 
 
