@@ -329,13 +329,22 @@ _CATEGORY_TAIL = re.compile(r"(?<=[.!?”\"’)])\s+((?:[A-Z][\w&'’-]*\s+){2,}
 _MAX_SHAPE = 200  # longer lines are article or comment text, whatever they contain
 
 
+#: All of them in one pattern: alternatives are tried in order, so the first still wins.
+_OTHER_ANY = re.compile(
+    "|".join(f"(?P<g{n}>{p.pattern})" for n, (_, p) in enumerate(_OTHER_LINES)), re.I
+)
+_NAV_CHARS = re.compile(r"[|•·»›]")
+
+
 def _other_reason(line: str) -> str | None:
     """Why a whole line is boilerplate, or None."""
     if len(line) > _MAX_SHAPE:
         return None
-    for reason, pattern in _OTHER_LINES:
-        if pattern.fullmatch(line):
-            return reason
+    match = _OTHER_ANY.fullmatch(line)
+    if match:
+        return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
+    if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
+        return None
     tokens = [t.lower().strip(":()[]") for t in _TOKEN.findall(line)]
     if tokens and len(tokens) <= 8:
         if all(t in _SHARE_WORDS for t in tokens) and any(t in _SHARE_KEYS for t in tokens):
@@ -344,7 +353,7 @@ def _other_reason(line: str) -> str | None:
             t in _CONTROL_WORDS or t.isdigit() or _REL_TOKEN.fullmatch(t) for t in tokens
         ) and any(t in _CONTROL_KEYS for t in tokens):
             return "comment controls"
-    parts = _NAV_SEPARATORS.split(line)
+    parts = _NAV_SEPARATORS.split(line) if _NAV_CHARS.search(line) else ()
     if len(parts) >= 3 and all(0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in parts):
         return "navigation"
     return None
@@ -363,11 +372,16 @@ def _is_strong(time: str) -> bool:
     return bool(_STRONG_TIME.search(time))
 
 
-def _name_of(line: str) -> str | None:
-    """``line`` as a commenter's name line, or None."""
+def _name_shape(line: str) -> str | None:
+    """``line`` as a name line, given that it is neither a time nor boilerplate."""
     if not 0 < len(line) <= 60 or len(line.split()) > 6 or _NAME_BAD_END.search(line):
         return None
-    if not _LETTER.search(line) or _time_of(line) is not None or _other_reason(line) is not None:
+    return line if _LETTER.search(line) else None
+
+
+def _name_of(line: str) -> str | None:
+    """``line`` as a commenter's name line, or None."""
+    if _name_shape(line) is None or _time_of(line) is not None or _other_reason(line):
         return None
     return line
 
@@ -399,7 +413,7 @@ def _is_sentence(line: str) -> bool:
 # Lines
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     start: int  # offsets of the stripped line
     end: int
@@ -416,25 +430,23 @@ class _Line:
     reply_to: str | None = None
 
 
-_LINE = re.compile(r"[^\r\n]+")
-
-
 def _lines(text: str) -> list[_Line]:
     """Non-blank lines with offsets of their stripped text and their indentation."""
     out: list[_Line] = []
-    last_end = 0
-    for match in _LINE.finditer(text):
-        raw = match.group()
+    append = out.append
+    pos = 0
+    blank = False
+    for raw in text.splitlines(keepends=True):
         stripped = raw.strip()
-        if not stripped:
-            continue
-        lead = len(raw) - len(raw.lstrip())
-        start = match.start() + lead
-        gap = text[last_end : match.start()]
-        blank_before = bool(out) and gap.count("\n") + gap.count("\r") - gap.count("\r\n") > 1
-        indent = len(raw[:lead].expandtabs(4))
-        out.append(_Line(start, start + len(stripped), stripped, indent, blank_before))
-        last_end = match.end()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            start = pos + lead
+            indent = len(raw[:lead].expandtabs(4)) if lead else 0
+            append(_Line(start, start + len(stripped), stripped, indent, blank and bool(out)))
+            blank = False
+        else:
+            blank = True
+        pos += len(raw)
     return out
 
 
@@ -445,9 +457,12 @@ def _classify(line: _Line) -> None:
         line.other = line.preset
         return
     line.other = _other_reason(text)
-    if line.other is not None:
+    if line.other is not None or len(text) > _MAX_SHAPE:
         return
-    if len(text) > _MAX_SHAPE:
+    if text[-1] in ".!?…" and not text.endswith(("m.", "M.")):
+        # Ends like a sentence: no name, time or "says:" line does; a reply marker may.
+        if text[:1] in "IiRr↪→":
+            line.reply_to = _reply_to(text)
         return
     line.time = _time_of(text)
     if line.time is not None:
@@ -474,7 +489,7 @@ def _classify(line: _Line) -> None:
             line.one_line = (name, time)
             return
     if line.reply_to is None:
-        line.name = _name_of(text)
+        line.name = _name_shape(text)
 
 
 # ---------------------------------------------------------------------------------------------
