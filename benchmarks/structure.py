@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         f"10% of scoring, is {_verdict(max(t_text, t_html) / t_page)} against `score_page` as "
         f"`credscore score` runs it, and {_verdict(max(t_text, t_html) / t_proba)} against the "
         "bare probabilities: the structure step is a Python loop over lines (anchored patterns "
-        "on at most 200 characters, a bounded look-ahead; linear, but some 25-50 us a line), "
+        "on at most 200 characters, a bounded look-ahead: linear, but Python work per line), "
         "while the featurizer works on whole arrays. Scanning the whole text with multi-line "
         "patterns, so that only candidate header and boilerplate lines reach Python, is the way "
         "to close that gap. The machine is shared (2 cores, other jobs running): absolute times "

@@ -76,6 +76,7 @@ nor comment markup falls back to the text rule on its extracted text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,6 +89,43 @@ MAX_HTML_DEPTH = 2_000
 
 BlockKind = Literal["headline", "byline", "body", "other"]
 SourceKind = Literal["text", "html"]
+
+
+class _Lazy:
+    """A regular expression compiled on first use: the date patterns take tens of ms to compile,
+    which a ``credscore`` start that reads no page should not pay."""
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def fullmatch(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().fullmatch(text, *args)
+
+    def match(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().match(text, *args)
+
+    def search(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().search(text, *args)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self._get().finditer(text)
+
+    def findall(self, text: str) -> list[Any]:
+        return self._get().findall(text)
+
+    def split(self, text: str) -> list[str]:
+        return self._get().split(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self._get().sub(replacement, text)
 
 
 @dataclass(frozen=True)
@@ -208,19 +246,19 @@ _DATETIME = (
 )
 _TIME_PREFIX = r"(?:(?:posted|published|commented|updated|edited)\s+(?:on\s+|at\s+)?|on\s+)?"
 _TIME_SUFFIX = r"(?:\s*[|·•-]?\s*(?:reply|permalink|edit|edited|\(edited\)|link|#\d*))*"
-_TIME_LINE = re.compile(rf"{_TIME_PREFIX}(?P<time>{_DATETIME}){_TIME_SUFFIX}\s*", re.I)
-_STRONG_TIME = re.compile(rf"\d:\d\d|\d\s*[ap]\.?m\b|\bago\b|\bjust\s+now\b|{_ISO}", re.I)
+_TIME_LINE = _Lazy(rf"{_TIME_PREFIX}(?P<time>{_DATETIME}){_TIME_SUFFIX}\s*", re.I)
+_STRONG_TIME = _Lazy(rf"\d:\d\d|\d\s*[ap]\.?m\b|\bago\b|\bjust\s+now\b|{_ISO}", re.I)
 
-_SAYS = re.compile(r"(?P<name>.{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:", re.I)
-_ON_SAID = re.compile(
+_SAYS = _Lazy(r"(?P<name>.{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:", re.I)
+_ON_SAID = _Lazy(
     rf"(?P<name>.{{1,60}}?)\s+on\s+(?P<time>{_DATETIME})\s*,?\s*(?:says|said|wrote)\s*:?", re.I
 )
-_ONE_LINE = re.compile(r"(?P<name>[^|•·]{1,60}?)\s*(?:[|•·]|\s-\s|\s—\s|\s–\s)\s*(?P<time>.+)")
-_NAME_TO = re.compile(
+_ONE_LINE = _Lazy(r"(?P<name>[^|•·]{1,60}?)\s*(?:[|•·]|\s-\s|\s—\s|\s–\s)\s*(?P<time>.+)")
+_NAME_TO = _Lazy(
     r"(?P<name>.{1,60}?)\s*(?:→|->|▸|►|\breplied\s+to\b|\bin\s+reply\s+to\b)\s*(?P<to>.{1,60})",
     re.I,
 )
-_REPLY_TO = re.compile(
+_REPLY_TO = _Lazy(
     r"(?:[↪→]\s*)?(?:(?:in\s+)?reply(?:ing)?\s+to|replied\s+to)\s+(?P<to>.{1,60}?)\s*[.:]?", re.I
 )
 #: First words that make a "says:" line a sentence ("He said:"), not a commenter.
@@ -228,19 +266,19 @@ _NOT_NAMES = frozenset(
     "he she it they we i you the a an this that these those who which one someone everyone nobody "
     "his her their our my its".split()
 )
-_AT_NAME = re.compile(r"@(?P<words>\S+(?:\s+\S+){0,5})")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_NAME_BAD_END = re.compile(r"[.!?,;:…]$")
-_LETTER = re.compile(r"[^\W\d_]")
-_SPACE = re.compile(r"\s+")
+_AT_NAME = _Lazy(r"@(?P<words>\S+(?:\s+\S+){0,5})")
+_SENTENCE_END = _Lazy(r"[.!?…][\"'”’)\]]*$")
+_NAME_BAD_END = _Lazy(r"[.!?,;:…]$")
+_LETTER = _Lazy(r"[^\W\d_]")
+_SPACE = _Lazy(r"\s+")
 
 
-def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
+def _words(pattern: str) -> _Lazy:
+    return _Lazy(pattern, re.I)
 
 
 #: Whole-line boilerplate patterns and the reason each gives; the first that matches wins.
-_OTHER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_OTHER_LINES: tuple[tuple[str, _Lazy], ...] = (
     ("pingback", _words(r"(?:pingback|trackback)\s*:.*")),
     ("author bio", _words(r"about\s+the\s+(?:author|contributor|writer|reporter)s?\s*:?")),
     (
@@ -314,26 +352,24 @@ _CONTROL_WORDS = frozenset(
 _CONTROL_KEYS = frozenset(
     "reply report like dislike flag upvote downvote permalink replies votes likes".split()
 )
-_TOKEN = re.compile(r"[^\s|·•/]+")
-_REL_TOKEN = re.compile(r"\d+[smhdwy]", re.I)
-_NAV_SEPARATORS = re.compile(r"\s*(?:\||•|·|»|›)\s*")
-_BY = re.compile(r"by\s+\S.{0,100}", re.I)
-_NAME_DATE = re.compile(
-    rf"(?P<name>[^,|]{{1,60}}?)\s*(?:,|\||·|•|-|—)\s*(?P<time>{_DATETIME})", re.I
-)
-_GLUED_BYLINE = re.compile(
+_TOKEN = _Lazy(r"[^\s|·•/]+")
+_REL_TOKEN = _Lazy(r"\d+[smhdwy]", re.I)
+_NAV_SEPARATORS = _Lazy(r"\s*(?:\||•|·|»|›)\s*")
+_BY = _Lazy(r"by\s+\S.{0,100}", re.I)
+_NAME_DATE = _Lazy(rf"(?P<name>[^,|]{{1,60}}?)\s*(?:,|\||·|•|-|—)\s*(?P<time>{_DATETIME})", re.I)
+_GLUED_BYLINE = _Lazy(
     rf"(?:(?<=\s)by\s+)?(?P<name>[A-Z][\w'’.-]+\s+[A-Z][\w'’-]+),\s+(?P<date>(?i:{_DATE_WORDS}))"
     rf"(?i:{_JOIN}{_CLOCK})?\s+"
 )
-_CATEGORY_TAIL = re.compile(r"(?<=[.!?”\"’)])\s+((?:[A-Z][\w&'’-]*\s+){2,}[A-Z][\w&'’-]*)$")
+_CATEGORY_TAIL = _Lazy(r"(?<=[.!?”\"’)])\s+((?:[A-Z][\w&'’-]*\s+){2,}[A-Z][\w&'’-]*)$")
 _MAX_SHAPE = 200  # longer lines are article or comment text, whatever they contain
 
 
 #: All of them in one pattern: alternatives are tried in order, so the first still wins.
-_OTHER_ANY = re.compile(
+_OTHER_ANY = _Lazy(
     "|".join(f"(?P<g{n}>{p.pattern})" for n, (_, p) in enumerate(_OTHER_LINES)), re.I
 )
-_NAV_CHARS = re.compile(r"[|•·»›]")
+_NAV_CHARS = _Lazy(r"[|•·»›]")
 
 
 def _other_reason(line: str) -> str | None:
@@ -800,10 +836,8 @@ def _unglue_top(line: _Line) -> list[tuple[BlockKind, int, int]] | None:
 # ---------------------------------------------------------------------------------------------
 # Input kinds and limits
 
-_HTML_START = re.compile(
-    r"\s*(?:<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<(?:!doctype|html))", re.I
-)
-_HTML_TAG = re.compile(
+_HTML_START = _Lazy(r"\s*(?:<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<(?:!doctype|html))", re.I)
+_HTML_TAG = _Lazy(
     r"</?(?:html|head|body|article|main|section|div|p|span|a|ul|ol|li|h[1-6]|table|tr|td|br|meta"
     r"|title|header|footer|nav|aside|time|script|style)(?:\s[^<>]*)?/?>",
     re.I,
@@ -874,7 +908,7 @@ _VOID_OR_OPTIONAL = frozenset(
     "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option "
     "optgroup thead tbody tfoot colgroup rb rt rp html head body".split()
 )
-_TAG_SCAN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+_TAG_SCAN = _Lazy(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
 _CONTENT_SELECTORS = (
     "[itemprop=articleBody]",
     ".entry-content",
