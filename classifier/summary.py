@@ -75,3 +75,128 @@ class SourceSummary:
         return sorted(
             out, key=lambda r: (-(r["share_disinformation"] or 0), -r["rows"], r["source"])
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads: ``credscore label --thread-column --author-column --parent-column``
+
+NO_THREAD = "(no thread)"
+NO_AUTHOR = "(no author)"
+
+
+@dataclass
+class _GroupTally(_Tally):
+    replies: int = 0  # rows that name a parent
+    members: set[str] = field(default_factory=set)  # a thread's authors, an author's threads
+    flagged: set[str] = field(default_factory=set)  # members with a disinformation row
+
+
+def _label_fields(t: _Tally) -> dict:
+    """Shares, mean disinformation score and the 95% Wilson interval, as in ``rows()``."""
+    scored = t.rows - t.errors
+    record: dict = {}
+    for label in LABELS:
+        record[f"share_{label}"] = round(t.labels[label] / scored, 4) if scored else None
+    record["mean_disinformation_score"] = (
+        round(t.disinformation_score / scored, 4) if scored else None
+    )
+    low, high = wilson_interval(t.labels["disinformation"], scored)
+    record["disinformation_share_95ci"] = [round(low, 4), round(high, 4)]
+    return record
+
+
+class ThreadSummary:
+    """Accumulates labelled comment rows per thread and per author.
+
+    Memory grows with threads, authors and the distinct (thread, author) pairs, not with rows.
+    A thread's record counts its rows, its distinct authors, its replies (rows with a parent)
+    and how many of its authors wrote at least one disinformation-style row; an author's record
+    counts their rows, threads and replies. Both carry the label shares and the 95% Wilson
+    interval of the disinformation share that :class:`SourceSummary` gives.
+    """
+
+    def __init__(self) -> None:
+        self._threads: dict[str, _GroupTally] = defaultdict(_GroupTally)
+        self._authors: dict[str, _GroupTally] = defaultdict(_GroupTally)
+
+    def add(
+        self,
+        thread: str | None,
+        author: str | None,
+        parent: str | None,
+        label: str | None,
+        disinformation_score: float | None,
+    ) -> None:
+        """Count one output row (``label`` None for an error row; ``parent`` empty: no reply)."""
+        thread, author = thread or NO_THREAD, author or NO_AUTHOR
+        for tally, member in ((self._threads[thread], author), (self._authors[author], thread)):
+            tally.rows += 1
+            tally.replies += bool(parent)
+            tally.members.add(member)
+            if label is None:
+                tally.errors += 1
+                continue
+            tally.labels[label] += 1
+            tally.disinformation_score += disinformation_score or 0.0
+            if label == "disinformation":
+                tally.flagged.add(member)
+
+    def merge(self, other: ThreadSummary) -> None:
+        """Add another summary's tallies (a cluster's parts)."""
+        for mine_all, theirs_all in (
+            (self._threads, other._threads),
+            (self._authors, other._authors),
+        ):
+            for key, theirs in theirs_all.items():
+                mine = mine_all[key]
+                mine.rows += theirs.rows
+                mine.errors += theirs.errors
+                mine.replies += theirs.replies
+                mine.disinformation_score += theirs.disinformation_score
+                mine.members |= theirs.members
+                mine.flagged |= theirs.flagged
+                for label in LABELS:
+                    mine.labels[label] += theirs.labels[label]
+
+    @staticmethod
+    def _sorted(records: list[dict], key: str) -> list[dict]:
+        return sorted(
+            records, key=lambda r: (-(r["share_disinformation"] or 0), -r["rows"], r[key])
+        )
+
+    def thread_rows(self) -> list[dict]:
+        """One record per thread, most disinformation-like first (by share, then by rows)."""
+        out = []
+        for thread, t in self._threads.items():
+            record = {
+                "thread": thread,
+                "rows": t.rows,
+                "labelled": t.rows - t.errors,
+                "errors": t.errors,
+                "authors": len(t.members),
+                "replies": t.replies,
+                "disinformation_authors": len(t.flagged),
+            }
+            record.update(_label_fields(t))
+            out.append(record)
+        return self._sorted(out, "thread")
+
+    def author_rows(self) -> list[dict]:
+        """One record per author, most disinformation-like first (by share, then by rows)."""
+        out = []
+        for author, t in self._authors.items():
+            record = {
+                "author": author,
+                "rows": t.rows,
+                "labelled": t.rows - t.errors,
+                "errors": t.errors,
+                "threads": len(t.members),
+                "replies": t.replies,
+            }
+            record.update(_label_fields(t))
+            out.append(record)
+        return self._sorted(out, "author")
+
+    def to_dict(self) -> dict:
+        """``{"threads": [...], "authors": [...]}``, the records of both roll-ups."""
+        return {"threads": self.thread_rows(), "authors": self.author_rows()}

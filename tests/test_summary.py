@@ -26,3 +26,66 @@ def test_rows_per_source_sorted_by_disinformation_share():
     assert sum(
         rows[1][f"share_{label}"] for label in ("reporting", "opinion", "disinformation")
     ) == pytest.approx(1)
+
+
+# ThreadSummary (label --thread-column --author-column --parent-column)
+
+
+def _thread_summary():
+    from classifier.summary import ThreadSummary
+
+    summary = ThreadSummary()
+    rows = [
+        ("t1", "ann", "", "opinion", 0.1),
+        ("t1", "bob", "c1", "disinformation", 0.9),
+        ("t1", "bob", "c2", "disinformation", 0.8),
+        ("t1", "cy", "c1", None, None),  # an error row
+        ("t2", "ann", "", "reporting", 0.05),
+        ("t2", "bob", "", "opinion", 0.3),
+        (None, None, None, "reporting", 0.0),
+    ]
+    for row in rows:
+        summary.add(*row)
+    return summary, rows
+
+
+def test_thread_summary_rolls_up_per_thread():
+    from classifier.summary import NO_THREAD
+
+    summary, _ = _thread_summary()
+    threads = {r["thread"]: r for r in summary.thread_rows()}
+    assert [r["thread"] for r in summary.thread_rows()] == ["t1", "t2", NO_THREAD]
+    t1 = threads["t1"]
+    assert (t1["rows"], t1["labelled"], t1["errors"]) == (4, 3, 1)
+    assert (t1["authors"], t1["replies"], t1["disinformation_authors"]) == (3, 3, 1)
+    assert t1["share_disinformation"] == pytest.approx(2 / 3, abs=1e-4)
+    assert t1["mean_disinformation_score"] == pytest.approx((0.1 + 0.9 + 0.8) / 3, abs=1e-4)
+    assert t1["disinformation_share_95ci"] == [round(v, 4) for v in wilson_interval(2, 3)]
+    assert threads["t2"]["share_disinformation"] == 0.0 and threads["t2"]["replies"] == 0
+
+
+def test_thread_summary_rolls_up_per_author():
+    from classifier.summary import NO_AUTHOR
+
+    summary, _ = _thread_summary()
+    authors = summary.author_rows()
+    assert [r["author"] for r in authors][:1] == ["bob"]
+    bob = authors[0]
+    assert (bob["rows"], bob["threads"], bob["replies"]) == (3, 2, 2)
+    assert bob["share_disinformation"] == pytest.approx(2 / 3, abs=1e-4)
+    by_name = {r["author"]: r for r in authors}
+    assert by_name["cy"]["labelled"] == 0 and by_name["cy"]["share_disinformation"] is None
+    assert by_name["cy"]["disinformation_share_95ci"] == [0.0, 1.0]
+    assert by_name[NO_AUTHOR]["rows"] == 1
+    assert set(summary.to_dict()) == {"threads", "authors"}
+
+
+def test_thread_summary_merge_equals_one_pass():
+    from classifier.summary import ThreadSummary
+
+    whole, rows = _thread_summary()
+    first, second = ThreadSummary(), ThreadSummary()
+    for n, row in enumerate(rows):
+        (first if n % 2 else second).add(*row)
+    first.merge(second)
+    assert first.to_dict() == whole.to_dict()

@@ -1,0 +1,1384 @@
+"""Document structure: a page's text -> article, comments and skipped boilerplate, with offsets.
+
+A pasted page or a saved HTML page becomes one :class:`Page`: the article's blocks (headline,
+byline, body), the reader comments (author, time, parent, body) and the ``other`` blocks
+(navigation, author bios, pingbacks, share buttons, "Reply" links...), which are kept with their
+offsets so that a report can list them, but never scored.
+
+Offsets
+-------
+Every ``start``/``end`` indexes :attr:`Page.text`, and ``page.text[b.start:b.end] == b.text``
+holds for every block and comment. For plain text, ``Page.text`` *is* the input. For HTML it is
+the page's extracted text (one line per block element, white space collapsed), since offsets into
+markup would cut through tags; the JSON says which (``source.kind``).
+
+The text rule
+-------------
+Lines are classified one by one (a line never spans two blocks), then read top to bottom:
+
+* A **comment header** is one of these shapes, as WordPress, Disqus and most comment systems
+  render a comment when the page is copied as text:
+
+  - a *name line* followed by a *time line* (blank lines between them are allowed);
+  - a *"says:" line*, ``Name says:`` (also ``said:``, ``wrote:``), optionally followed by a time
+    line; this is the shape for comments **without timestamps**;
+  - a *one-line header*: ``Name • 3 hours ago``, ``Name | 23/10/2024 15:38``,
+    ``Name on October 23, 2024 at 3:38 pm said:``.
+
+  A name line has at most six words and 60 characters, a letter, and no sentence punctuation at
+  its end. A time line is a date, a time or both in common formats ("October 23, 2024 at 3:38
+  pm", "Oct 23, 2024", "23/10/2024 15:38", "2024-10-23 15:38", ISO 8601, "3 hours ago",
+  "yesterday at 9:12"), optionally followed by "Reply", "Edit" or "Permalink". A reply marker
+  right after the name or the time ("Reply to George", "In reply to George", "@George", or
+  ``Name → George`` in the name line) is part of the header.
+
+* **The article is safe from its dates.** A header whose time line is a bare date (no clock
+  time, nothing relative) is only a header once the thread has begun: after a first header with
+  a clock time, relative time or "says:", or after a comments heading ("6 Comments", "12
+  thoughts on ...", "Leave a Reply"). A header before the first sentence of the article (a
+  sentence-like line) is the byline, unless another header follows it (a page that is only a
+  thread). A lone date line inside the article is ``other`` ("date line"), never a comment.
+* Everything after the first header belongs to the thread: each line until the next header is
+  the comment's text, except boilerplate lines, which end the comment and are ``other``; text
+  between a boilerplate line and the next header is ``other`` too ("outside any comment"), so
+  a thread never glues a pingback or a comment form onto a comment.
+* **Parents**: a reply marker names the parent's author, and the parent is the latest earlier
+  comment by that author; where the text keeps indentation, a header indented deeper than the
+  one before is a reply to the nearest earlier comment indented less.
+* **Boilerplate** lines (whole lines, case-insensitive): "Pingback:"/"Trackback:", "About the
+  Author" (and the bio lines after it, up to three, to a blank line), "Story continues below
+  advertisement", "Advertisement", "Tags:", "Filed under:", share buttons ("Share", "Facebook
+  Twitter Email"), comment controls ("Reply", "Like · Reply · 3h", "Log in to Reply"),
+  comments headings, comment form lines, navigation ("Skip to content", "Home | News | Sport"),
+  lone numbers and counters, and a few site widgets ("GIPHY App Key not set.").
+* **Article blocks**: the first line is the headline when it is short (at most 20 words) and
+  does not end like a sentence; bylines are the lines at the top that read "By ...", a name and
+  a date, or a date; when the first line glues headline, ``Name Surname, Month D, YYYY`` and the
+  first sentence together, it is split into the three; a run of three or more capitalised words
+  after the last sentence of the article's last line (a category string) is ``other``.
+
+Each line is classified with anchored regular expressions on at most 200 characters, and the
+walk looks ahead a bounded number of lines, so the structure step is linear in the text.
+
+HTML
+----
+HTML is parsed by selectolax (the Lexbor HTML5 engine), imported only when a page is HTML. The
+article is ``[itemprop=articleBody]``, ``.entry-content``, ``.article-body`` and the like inside
+``<article>`` or ``<main>``, with the ``h1`` as headline and ``.byline``/``.author`` elements as
+byline; WordPress comments are ``li.comment`` (``.comment-author .fn``, ``.comment-metadata
+time``, ``.comment-content``, replies nested in ``ol.children``), Disqus comments in a saved page
+are ``.post`` elements holding a ``.post-message`` (``.author``, ``.post-meta time``, replies in
+``ul.children``). Navigation, headers, footers, sidebars, forms, share and tag boxes, bios and
+comment controls are ``other``, named by their element. A page with neither an article container
+nor comment markup falls back to the text rule on its extracted text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from classifier.errors import InputError
+
+#: Pages longer than this (characters) are refused: a page is one document, not a corpus.
+MAX_PAGE_CHARS = 5_000_000
+#: HTML nested deeper than this is refused: HTML5 tree building is quadratic in nesting depth.
+MAX_HTML_DEPTH = 2_000
+
+BlockKind = Literal["headline", "byline", "body", "other"]
+SourceKind = Literal["text", "html"]
+
+
+class _Lazy:
+    """A regular expression compiled on first use: the date patterns take tens of ms to compile,
+    which a ``credscore`` start that reads no page should not pay."""
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def fullmatch(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().fullmatch(text, *args)
+
+    def match(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().match(text, *args)
+
+    def search(self, text: str, *args: int) -> re.Match[str] | None:
+        return self._get().search(text, *args)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self._get().finditer(text)
+
+    def findall(self, text: str) -> list[Any]:
+        return self._get().findall(text)
+
+    def split(self, text: str) -> list[str]:
+        return self._get().split(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self._get().sub(replacement, text)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the page: ``page.text[start:end] == text``.
+
+    ``kind`` is ``headline``, ``byline`` or ``body`` for the article and ``other`` for what is
+    skipped; ``reason`` says why an ``other`` block was skipped ("pingback", "author bio"...).
+    """
+
+    kind: BlockKind
+    start: int
+    end: int
+    text: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        if self.kind == "other":
+            out["reason"] = self.reason
+        out.update(start=self.start, end=self.end)
+        return out
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One reader comment: its body is ``page.text[start:end]``, its header (name and time
+    lines) ``page.text[header_start:header_end]``; ``parent`` is the index of the comment it
+    replies to, when the page shows it."""
+
+    index: int
+    author: str | None
+    time: str | None
+    parent: int | None
+    start: int
+    end: int
+    text: str
+    header_start: int
+    header_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "author": self.author,
+            "time": self.time,
+            "parent": self.parent,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "header_start": self.header_start,
+            "header_end": self.header_end,
+        }
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page's structure; every offset indexes :attr:`text` (see the module docstring)."""
+
+    text: str
+    article: tuple[Block, ...]
+    comments: tuple[Comment, ...]
+    other: tuple[Block, ...]
+    source_kind: SourceKind
+
+    def to_dict(self, *, include_text: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": source_info(self, include_text=include_text)}
+        out["article"] = [b.to_dict() for b in self.article]
+        out["comments"] = [c.to_dict() for c in self.comments]
+        out["other"] = [b.to_dict() for b in self.other]
+        return out
+
+
+def source_info(page: Page, *, include_text: bool = False) -> dict[str, Any]:
+    """What the offsets index: the input itself, or (HTML) the extracted text, included."""
+    if page.source_kind == "text":
+        return {"kind": "text", "offsets": "into the input text"}
+    info: dict[str, Any] = {
+        "kind": "html",
+        "offsets": "into source.text, the page's extracted text",
+    }
+    if include_text:
+        info["text"] = page.text
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# Line shapes (regular expressions over single lines of text; HTML is never matched by them)
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_WORDS = (
+    rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+{_DAY}(?:,?\s+\d{{4}})?"
+    rf"|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?)"
+)
+_DATE_NUM = r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+_DATE = rf"(?:{_DATE_WORDS}|{_DATE_NUM})"
+_ZONE = r"(?:\s*(?:utc|gmt|z|[a-z]{1,3}t|[+-]\d{2}:?\d{2}))?"
+_CLOCK = rf"(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s*(?:[ap]\.?m\.?)?|\d{{1,2}}\s*[ap]\.?m\.?){_ZONE}"
+_ISO = r"\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?"
+_UNIT = (
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|years?|yrs?|[smhdwy])"
+)
+_RELATIVE = (
+    rf"(?:(?:about|over|almost|nearly)\s+)?(?:\d+|an?|one)\s*{_UNIT}\s+ago"
+    r"|just\s+now|(?:a\s+)?moments?\s+ago|(?:yesterday|today)"
+)
+_JOIN = r"(?:\s*,\s*|\s+at\s+|\s*@\s*|\s+-\s+|\s*[|·•]\s*|\s+)"
+_DATETIME = (
+    rf"(?:{_ISO}|{_DATE}(?:{_JOIN}{_CLOCK})?|{_CLOCK}(?:\s*,\s*|\s+on\s+|\s+){_DATE}"
+    rf"|(?:{_RELATIVE})(?:\s+at\s+{_CLOCK})?|{_CLOCK})"
+)
+_TIME_PREFIX = r"(?:(?:posted|published|commented|updated|edited)\s+(?:on\s+|at\s+)?|on\s+)?"
+_TIME_SUFFIX = r"(?:\s*[|·•-]?\s*(?:reply|permalink|edit|edited|\(edited\)|link|#\d*))*"
+_TIME_LINE = _Lazy(rf"{_TIME_PREFIX}(?P<time>{_DATETIME}){_TIME_SUFFIX}\s*", re.I)
+_STRONG_TIME = _Lazy(rf"\d:\d\d|\d\s*[ap]\.?m\b|\bago\b|\bjust\s+now\b|{_ISO}", re.I)
+
+_SAYS = _Lazy(r"(?P<name>.{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:", re.I)
+_ON_SAID = _Lazy(
+    rf"(?P<name>.{{1,60}}?)\s+on\s+(?P<time>{_DATETIME})\s*,?\s*(?:says|said|wrote)\s*:?", re.I
+)
+_ONE_LINE = _Lazy(r"(?P<name>[^|•·]{1,60}?)\s*(?:[|•·]|\s-\s|\s—\s|\s–\s)\s*(?P<time>.+)")
+_NAME_TO = _Lazy(
+    r"(?P<name>.{1,60}?)\s*(?:→|->|▸|►|\breplied\s+to\b|\bin\s+reply\s+to\b)\s*(?P<to>.{1,60})",
+    re.I,
+)
+_REPLY_TO = _Lazy(
+    r"(?:[↪→]\s*)?(?:(?:in\s+)?reply(?:ing)?\s+to|replied\s+to)\s+(?P<to>.{1,60}?)\s*[.:]?", re.I
+)
+#: First words that make a "says:" line a sentence ("He said:"), not a commenter.
+_NOT_NAMES = frozenset(
+    "he she it they we i you the a an this that these those who which one someone everyone nobody "
+    "his her their our my its".split()
+)
+_AT_NAME = _Lazy(r"@(?P<words>\S+(?:\s+\S+){0,5})")
+_SENTENCE_END = _Lazy(r"[.!?…][\"'”’)\]]*$")
+_NAME_BAD_END = _Lazy(r"[.!?,;:…]$")
+_LETTER = _Lazy(r"[^\W\d_]")
+_SPACE = _Lazy(r"\s+")
+
+
+def _words(pattern: str) -> _Lazy:
+    return _Lazy(pattern, re.I)
+
+
+#: Whole-line boilerplate patterns and the reason each gives; the first that matches wins.
+_OTHER_LINES: tuple[tuple[str, _Lazy], ...] = (
+    ("pingback", _words(r"(?:pingback|trackback)\s*:.*")),
+    ("author bio", _words(r"about\s+the\s+(?:author|contributor|writer|reporter)s?\s*:?")),
+    (
+        "comments heading",
+        _words(
+            r"(?:\d+\s+)?(?:comments?|responses?|replies|reader\s+comments|discussion)"
+            r"(?:\s*\(\d+\))?\s*:?"
+            r"|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+            r"(?:thoughts?|responses?|comments?|replies)\s+(?:on|to)\s+.+"
+            r"|join\s+the\s+(?:discussion|conversation)|sort\s+by\s+\w+"
+        ),
+    ),
+    (
+        "comment form",
+        _words(
+            r"leave\s+a\s+(?:reply|comment)(?:\s+cancel\s+reply)?|cancel\s+reply"
+            r"|(?:post|add|submit)\s+(?:a\s+)?comment|your\s+email\s+address\s+will\s+not\s+be"
+            r"\s+published\..*|required\s+fields\s+are\s+marked\s*\*?"
+            r"|(?:name|email|e-mail|website|comment)\s*\*|save\s+my\s+name,\s+email.*"
+            r"|you\s+must\s+be\s+logged\s+in\s+to\s+post\s+a\s+comment\.?|notify\s+me\s+of\s+.*"
+        ),
+    ),
+    (
+        "advertisement",
+        _words(
+            r"(?:story|article)\s+continues\s+below(?:\s+(?:this\s+)?advertisement)?"
+            r"|\(?advertisements?\)?|sponsored(?:\s+content)?|continue\s+reading\s+below"
+            r"|scroll\s+(?:down\s+)?to\s+continue(?:\s+with\s+content)?"
+        ),
+    ),
+    (
+        "tags",
+        _words(r"(?:tags|tagged(?:\s+with)?|filed\s+under|categories|category|topics)\s*:.*"),
+    ),
+    (
+        "navigation",
+        _words(
+            r"skip\s+to\s+(?:main\s+)?content|(?:main\s+)?menu|home|search|log\s*in|sign\s+in"
+            r"|subscribe|sign\s+up|toggle\s+navigation|(?:previous|next)\s+(?:post|article|story)"
+        ),
+    ),
+    (
+        "site widget",
+        _words(
+            r"giphy\s+app\s+key\s+not\s+set\.?(?:\s+please\s+check\s+settings\.?)?"
+            r"|related(?:\s+(?:posts|articles|stories))?|read\s+more(?::.*)?|you\s+may\s+also\s+like"
+            r"|recommended(?:\s+for\s+you)?|most\s+(?:read|popular)|trending(?:\s+now)?"
+        ),
+    ),
+    (
+        "comment controls",
+        _words(
+            r"(?:load|show|view|see)\s+(?:all\s+)?(?:\d+\s+)?(?:more\s+)?(?:comments?|replies|reply)"
+        ),
+    ),
+    ("counter", _words(r"\d{1,7}(?:\s+(?:shares?|views?|likes?|votes?|points?))?")),
+)
+_SHARE_WORDS = frozenset(
+    "share shares this article story post on via tweet email e-mail print whatsapp facebook "
+    "twitter x linkedin reddit pinterest telegram copy link flipboard threads bluesky mastodon "
+    "messenger sms".split()
+)
+_SHARE_KEYS = frozenset(
+    "share tweet email print whatsapp facebook twitter linkedin reddit pinterest telegram".split()
+)
+_CONTROL_WORDS = frozenset(
+    "reply replies report like likes dislike share flag upvote downvote vote votes permalink edit "
+    "delete quote log in to view show load more hide collapse expand see link ↓ › » "
+    "comment comments thread".split()
+)
+_CONTROL_KEYS = frozenset(
+    "reply report like dislike flag upvote downvote permalink replies votes likes".split()
+)
+_TOKEN = _Lazy(r"[^\s|·•/]+")
+_REL_TOKEN = _Lazy(r"\d+[smhdwy]", re.I)
+_NAV_SEPARATORS = _Lazy(r"\s*(?:\||•|·|»|›)\s*")
+_BY = _Lazy(r"by\s+\S.{0,100}", re.I)
+_NAME_DATE = _Lazy(rf"(?P<name>[^,|]{{1,60}}?)\s*(?:,|\||·|•|-|—)\s*(?P<time>{_DATETIME})", re.I)
+_GLUED_BYLINE = _Lazy(
+    rf"(?:(?<=\s)by\s+)?(?P<name>[A-Z][\w'’.-]+\s+[A-Z][\w'’-]+),\s+(?P<date>(?i:{_DATE_WORDS}))"
+    rf"(?i:{_JOIN}{_CLOCK})?\s+"
+)
+_CATEGORY_TAIL = _Lazy(r"(?<=[.!?”\"’)])\s+((?:[A-Z][\w&'’-]*\s+){2,}[A-Z][\w&'’-]*)$")
+_MAX_SHAPE = 200  # longer lines are article or comment text, whatever they contain
+
+
+#: All of them in one pattern: alternatives are tried in order, so the first still wins.
+_OTHER_ANY = _Lazy(
+    "|".join(f"(?P<g{n}>{p.pattern})" for n, (_, p) in enumerate(_OTHER_LINES)), re.I
+)
+_NAV_CHARS = _Lazy(r"[|•·»›]")
+
+
+def _other_reason(line: str) -> str | None:
+    """Why a whole line is boilerplate, or None."""
+    if len(line) > _MAX_SHAPE:
+        return None
+    match = _OTHER_ANY.fullmatch(line)
+    if match:
+        return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
+    if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
+        return None
+    tokens = [t.lower().strip(":()[]") for t in _TOKEN.findall(line)]
+    if tokens and len(tokens) <= 8:
+        if all(t in _SHARE_WORDS for t in tokens) and any(t in _SHARE_KEYS for t in tokens):
+            return "share buttons"
+        if all(
+            t in _CONTROL_WORDS or t.isdigit() or _REL_TOKEN.fullmatch(t) for t in tokens
+        ) and any(t in _CONTROL_KEYS for t in tokens):
+            return "comment controls"
+    parts = _NAV_SEPARATORS.split(line) if _NAV_CHARS.search(line) else ()
+    if len(parts) >= 3 and all(0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in parts):
+        return "navigation"
+    return None
+
+
+def _time_of(line: str) -> str | None:
+    """The date/time a whole line states, or None."""
+    if len(line) > 80:
+        return None
+    match = _TIME_LINE.fullmatch(line)
+    return match.group("time") if match else None
+
+
+def _is_strong(time: str) -> bool:
+    """A clock time or a relative time: a comment stamp rather than an article's dateline."""
+    return bool(_STRONG_TIME.search(time))
+
+
+def _name_shape(line: str) -> str | None:
+    """``line`` as a name line, given that it is neither a time nor boilerplate."""
+    if not 0 < len(line) <= 60 or len(line.split()) > 6 or _NAME_BAD_END.search(line):
+        return None
+    return line if _LETTER.search(line) else None
+
+
+def _name_of(line: str) -> str | None:
+    """``line`` as a commenter's name line, or None."""
+    if _name_shape(line) is None or _time_of(line) is not None or _other_reason(line):
+        return None
+    return line
+
+
+def _reply_to(line: str) -> str | None:
+    """The author a reply-marker line names ("Reply to X", "In reply to X", "@X"), or None."""
+    if len(line) > 70:
+        return None
+    match = _REPLY_TO.fullmatch(line)
+    if not match or len(match.group("to").split()) > 6:
+        return None
+    return match.group("to").strip()
+
+
+def _split_name(name: str) -> tuple[str, str | None]:
+    """``Name → Parent`` or ``Name replied to Parent`` -> (name, parent name)."""
+    match = _NAME_TO.fullmatch(name)
+    if match and _name_of(match.group("name")) and _name_of(match.group("to")):
+        return match.group("name").strip(), match.group("to").strip()
+    return name, None
+
+
+def _is_sentence(line: str) -> bool:
+    """A line of running text: ends like a sentence or is long."""
+    return bool(_SENTENCE_END.search(line)) or len(line.split()) > 12
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines
+
+
+@dataclass(slots=True)
+class _Line:
+    start: int  # offsets of the stripped line
+    end: int
+    text: str
+    indent: int
+    blank_before: bool
+    preset: str | None = None  # an ``other`` reason decided by the HTML markup
+    # Shapes, filled by _classify
+    other: str | None = None
+    time: str | None = None
+    name: str | None = None
+    says: str | None = None
+    one_line: tuple[str, str] | None = None
+    reply_to: str | None = None
+
+
+def _lines(text: str) -> list[_Line]:
+    """Non-blank lines with offsets of their stripped text and their indentation."""
+    out: list[_Line] = []
+    append = out.append
+    pos = 0
+    blank = False
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            start = pos + lead
+            indent = len(raw[:lead].expandtabs(4)) if lead else 0
+            append(_Line(start, start + len(stripped), stripped, indent, blank and bool(out)))
+            blank = False
+        else:
+            blank = True
+        pos += len(raw)
+    return out
+
+
+def _classify(line: _Line) -> None:
+    """Fill in the shapes a line has (each test is anchored and bounded in length)."""
+    text = line.text
+    if line.preset is not None:
+        line.other = line.preset
+        return
+    line.other = _other_reason(text)
+    if line.other is not None or len(text) > _MAX_SHAPE:
+        return
+    if text[-1] in ".!?…" and not text.endswith(("m.", "M.")):
+        # Ends like a sentence: no name, time or "says:" line does; a reply marker may.
+        if text[:1] in "IiRr↪→":
+            line.reply_to = _reply_to(text)
+        return
+    line.time = _time_of(text)
+    if line.time is not None:
+        return
+    line.reply_to = _reply_to(text)
+    says = _SAYS.fullmatch(text)
+    # A name before "says:" may end in an initial ("Dave R. says:"), but has no comma.
+    if (
+        says
+        and _name_of(says.group("name").strip().rstrip("."))
+        and "," not in says.group("name")
+        and says.group("name").split()[0].casefold() not in _NOT_NAMES
+    ):
+        line.says = says.group("name").strip()
+        return
+    on_said = _ON_SAID.fullmatch(text)
+    if on_said and _name_of(on_said.group("name").strip()):
+        line.one_line = (on_said.group("name").strip(), on_said.group("time"))
+        return
+    one = _ONE_LINE.fullmatch(text)
+    if one:
+        name, time = one.group("name").strip(), _time_of(one.group("time").strip())
+        if time is not None and _name_of(name):
+            line.one_line = (name, time)
+            return
+    if line.reply_to is None:
+        line.name = _name_shape(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+
+
+@dataclass(frozen=True)
+class _Header:
+    first: int  # line indexes: lines[first:after] are the header
+    after: int
+    author: str
+    time: str | None
+    reply_to: str | None
+    strong: bool
+
+
+def _next(lines: list[_Line], i: int, *, blanks: int = 1) -> int | None:
+    """Index of line ``i`` if it follows at most ``blanks`` blank lines, else None."""
+    if i < len(lines) and (blanks > 0 or not lines[i].blank_before):
+        return i
+    return None
+
+
+def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None:
+    """The comment header starting at line ``i``, if the lines there have a header's shape.
+
+    A "says:" line without a time line is a strong header only when the page has several.
+    """
+    line = lines[i]
+    reply_to: str | None = None
+    if line.says is not None:
+        author, parent = _split_name(line.says)
+        after, time = i + 1, None
+        j = _next(lines, after)
+        if j is not None and lines[j].time is not None:
+            time, after = lines[j].time, j + 1
+        strong = time is not None or many_says
+    elif line.one_line is not None:
+        author, parent = _split_name(line.one_line[0])
+        time, after = line.one_line[1], i + 1
+        strong = _is_strong(time)
+    elif line.name is not None:
+        author, parent = _split_name(line.name)
+        j = _next(lines, i + 1)
+        if j is not None and lines[j].reply_to is not None:
+            reply_to = lines[j].reply_to
+            j = _next(lines, j + 1)
+        if j is None or lines[j].time is None:
+            return None
+        time, after = lines[j].time, j + 1
+        strong = _is_strong(time or "")
+    else:
+        return None
+    k = _next(lines, after, blanks=0)
+    if reply_to is None and k is not None and lines[k].reply_to is not None:
+        reply_to, after = lines[k].reply_to, k + 1
+    return _Header(i, after, author, time, reply_to or parent, strong)
+
+
+# ---------------------------------------------------------------------------------------------
+# The walk
+
+
+@dataclass
+class _Open:
+    header: _Header
+    header_start: int
+    header_end: int
+    indent: int
+    body: list[_Line] = field(default_factory=list)
+
+
+class _Builder:
+    """Collects blocks and comments in order while the lines are read."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.article: list[tuple[_Line, BlockKind]] = []
+        self.other: list[Block] = []
+        self.comments: list[Comment] = []
+        self.by_author: dict[str, int] = {}
+        self.indents: list[tuple[int, int]] = []  # (indent, comment index), a stack
+        self.indented = False
+
+    def skip(self, line: _Line, reason: str) -> None:
+        self.other.append(Block("other", line.start, line.end, line.text, reason))
+
+    def close(self, item: _Open) -> None:
+        """Turn an open comment into a :class:`Comment` and resolve its parent."""
+        header, body = item.header, item.body
+        if body:
+            start, end = body[0].start, body[-1].end
+        else:
+            start = end = item.header_end
+        index = len(self.comments)
+        parent = self._parent(header.reply_to, body, item.indent, index)
+        text = self.text[start:end]
+        self.comments.append(
+            Comment(
+                index,
+                header.author,
+                header.time,
+                parent,
+                start,
+                end,
+                text,
+                item.header_start,
+                item.header_end,
+            )
+        )
+        self.by_author[header.author.casefold()] = index
+
+    def _parent(
+        self, reply_to: str | None, body: list[_Line], indent: int, index: int
+    ) -> int | None:
+        if reply_to is None and body:
+            at = _AT_NAME.match(body[0].text)
+            if at:
+                # "@Jane Doe thanks": try the longest run of words that names an earlier author.
+                words = at.group("words").split()
+                for n in range(len(words), 0, -1):
+                    name = " ".join(words[:n]).rstrip(",:;.!?").casefold()
+                    if name in self.by_author:
+                        reply_to = name
+                        break
+        by_indent: int | None = None
+        while self.indents and self.indents[-1][0] >= indent:
+            self.indents.pop()
+        if self.indents:
+            by_indent = self.indents[-1][1]
+        self.indents.append((indent, index))
+        if reply_to is not None:
+            return self.by_author.get(reply_to.casefold())
+        return by_indent
+
+
+def parse_text_page(text: str, *, name: str = "<page>") -> Page:
+    """The structure of a page given as text (see the module docstring for the rule).
+
+    Parameters
+    ----------
+    text : str
+        The page as pasted text.
+    name : str
+        What to call the input in error messages (a file name, ``<stdin>``).
+
+    Returns
+    -------
+    Page
+        ``source_kind`` ``"text"``; every offset indexes ``text``.
+
+    Raises
+    ------
+    InputError
+        The text is over :data:`MAX_PAGE_CHARS` or holds NUL characters.
+    """
+    _check_size(text, name)
+    return _structure(text, _lines(text), "text")
+
+
+def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
+    for line in lines:
+        _classify(line)
+    many_says = sum(line.says is not None for line in lines) >= 2
+    headers = [_header_at(lines, i, many_says=many_says) for i in range(len(lines))]
+    # later[i]: a strong header starts at line i or after it (so a top header is a thread's).
+    later = [False] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        h = headers[i]
+        later[i] = later[i + 1] or (h is not None and h.strong)
+
+    out = _Builder(text)
+    thread = False  # the thread has begun: every header shape is a header
+    body_seen = False  # a sentence of the article has been read
+    stray = "outside any comment"
+    current: _Open | None = None
+    bio_left = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        header = headers[i]
+        accept = header is not None and (
+            thread or (header.strong and (body_seen or later[header.after]))
+        )
+        if header is not None and accept:
+            if current is not None:
+                out.close(current)
+            first, last = lines[header.first], lines[header.after - 1]
+            current = _Open(header, first.start, last.end, line.indent)
+            out.indented = out.indented or line.indent > 0
+            thread, bio_left = True, 0
+            i = header.after
+            continue
+        if header is not None and not thread and not body_seen and header.strong:
+            # A name and a time at the top with no thread after them: the byline.
+            for j in range(header.first, header.after):
+                out.article.append((lines[j], "byline"))
+            i = header.after
+            continue
+        if bio_left and (line.blank_before or line.other is not None):
+            bio_left = 0
+        if line.other is not None:
+            if current is not None:
+                out.close(current)
+                current = None
+            out.skip(line, line.other)
+            if line.other == "author bio" and line.preset is None:
+                bio_left = 3
+            elif line.other in ("comments heading", "comment form"):
+                thread = True
+                stray = "comment form" if line.other == "comment form" else "outside any comment"
+            elif thread:
+                stray = "outside any comment"
+        elif bio_left:
+            out.skip(line, "author bio")
+            bio_left -= 1
+        elif current is not None:
+            current.body.append(line)
+        elif thread:
+            out.skip(line, stray)
+        elif line.time is not None:
+            if body_seen:
+                out.skip(line, "date line")
+            else:
+                out.article.append((line, "byline"))
+        else:
+            out.article.append((line, "body"))
+            body_seen = body_seen or _is_sentence(line.text)
+        i += 1
+    if current is not None:
+        out.close(current)
+    article, glued = _article_blocks(text, out.article)
+    other = sorted(out.other + glued, key=lambda b: b.start)
+    return Page(text, tuple(article), tuple(out.comments), tuple(other), kind)
+
+
+def _article_blocks(
+    text: str, lines: list[tuple[_Line, BlockKind]]
+) -> tuple[list[Block], list[Block]]:
+    """Article blocks (headline, bylines, body) and any glued category string (``other``)."""
+    blocks: list[Block] = []
+    other: list[Block] = []
+    if not lines:
+        return blocks, other
+    kinds: list[BlockKind] = [kind for _, kind in lines]
+    first = lines[0][0]
+    if (
+        kinds[0] == "body"
+        and len(lines) > 1
+        and len(first.text.split()) <= 20
+        and not re.search(r"[.,;:]$", first.text)
+        and first.preset is None
+    ):
+        kinds[0] = "headline"
+    # Bylines: right after the headline (or at the top), "By ...", "Name, date" or a date.
+    for n in range(1 if kinds[0] == "headline" else 0, min(len(lines), 4)):
+        line = lines[n][0]
+        if kinds[n] == "byline":
+            continue
+        if _BY.fullmatch(line.text) or _NAME_DATE.fullmatch(line.text):
+            kinds[n] = "byline"
+        else:
+            break
+    for n, (line, _kind) in enumerate(lines):
+        pieces = [(kinds[n], line.start, line.end)]
+        if n == 0 and kinds[0] in ("body", "headline") and len(lines[0][0].text) > 80:
+            pieces = _unglue_top(line) or pieces
+        if n == len(lines) - 1 and pieces[-1][0] == "body":
+            tail = _CATEGORY_TAIL.search(text, pieces[-1][1], pieces[-1][2])
+            if tail and tail.end(1) == pieces[-1][2]:
+                kind, start, _ = pieces.pop()
+                pieces.append((kind, start, _rstrip(text, start, tail.start(1))))
+                other.append(
+                    Block("other", tail.start(1), tail.end(1), tail.group(1), "site widget")
+                )
+        for kind, start, end in pieces:
+            if end > start:
+                blocks.append(Block(kind, start, end, text[start:end]))
+    return blocks, other
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _unglue_top(line: _Line) -> list[tuple[BlockKind, int, int]] | None:
+    """Headline, ``Name Surname, Month D, YYYY`` and first sentence glued into one line."""
+    match = _GLUED_BYLINE.search(line.text, 0, 200)
+    if not match or match.start() == 0:
+        return None
+    headline = line.text[: match.start()].rstrip()
+    if len(headline.split()) < 2 or _SENTENCE_END.search(headline):
+        return None
+    at = line.start
+    return [
+        ("headline", at, at + len(headline)),
+        (
+            "byline",
+            at + match.start(),
+            at + match.end() - (len(match.group()) - len(match.group().rstrip())),
+        ),
+        ("body", at + match.end(), line.end),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Input kinds and limits
+
+_HTML_START = _Lazy(r"\s*(?:<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<(?:!doctype|html))", re.I)
+_HTML_TAG = _Lazy(
+    r"</?(?:html|head|body|article|main|section|div|p|span|a|ul|ol|li|h[1-6]|table|tr|td|br|meta"
+    r"|title|header|footer|nav|aside|time|script|style)(?:\s[^<>]*)?/?>",
+    re.I,
+)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether ``text`` is an HTML page, judged by its content.
+
+    HTML when it starts with a doctype or ``<html>``, or when its first 64 KB hold at least
+    three tags of common HTML elements (``<p>``, ``</div>``, ``<br/>``...): prose that quotes a
+    tag or writes ``a < b`` stays text.
+    """
+    head = text[:65536].lstrip("\ufeff")
+    if _HTML_START.match(head):
+        return True
+    return sum(1 for _, _match in zip(range(3), _HTML_TAG.finditer(head))) >= 3
+
+
+def _check_size(text: str, name: str) -> None:
+    if len(text) > MAX_PAGE_CHARS:
+        raise InputError(
+            f"{name}: the page is {len(text):,} characters, over the {MAX_PAGE_CHARS:,} a page "
+            "may have; split it, or label it as rows with 'credscore label'"
+        )
+    if "\x00" in text:
+        raise InputError(f"{name}: the page holds NUL characters: it is binary, not text or HTML")
+
+
+def parse_page(text: str, *, name: str = "<page>") -> Page:
+    """The structure of a page, telling HTML from text by its content.
+
+    Parameters
+    ----------
+    text : str
+        A page as pasted text or as HTML source; :func:`looks_like_html` decides which.
+    name : str
+        What to call the input in error messages.
+
+    Returns
+    -------
+    Page
+
+    Raises
+    ------
+    InputError
+        The page is too large, binary, nested too deep, or (HTML) holds no text.
+    """
+    _check_size(text, name)
+    if looks_like_html(text):
+        return parse_html_page(text, name=name)
+    return parse_text_page(text, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_SKIP_TAGS = frozenset(
+    "script style noscript template svg iframe object embed canvas head title meta link "
+    "select option input textarea button img picture source video audio map".split()
+)
+_BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd article section header footer main nav aside "
+    "blockquote pre table thead tbody tfoot tr td th caption figure figcaption form fieldset "
+    "legend address details summary menu hr br body html center".split()
+)
+_VOID_OR_OPTIONAL = frozenset(
+    "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option "
+    "optgroup thead tbody tfoot colgroup rb rt rp html head body".split()
+)
+_TAG_SCAN = _Lazy(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+_CONTENT_SELECTORS = (
+    "[itemprop=articleBody]",
+    ".entry-content",
+    ".article-body",
+    ".article-content",
+    ".article__body",
+    ".story-body",
+    ".post-entry",
+    ".single-content",
+)
+_BYLINE_CLASSES = frozenset(
+    "byline author author-name entry-author posted-on posted-by entry-meta article-meta "
+    "post-author dateline".split()
+)
+_WP_HEADER = frozenset(
+    "comment-author comment-meta comment-metadata comment-header comment-info vcard".split()
+)
+_WP_CONTROLS = frozenset("reply comment-reply-link comment-footer comment-actions".split())
+_DQ_HEADER = frozenset("post-byline post-meta comment__header author".split())
+_DQ_CONTROLS = frozenset("comment__footer comment-footer__menu post-menu voting".split())
+_CHROME_TAGS = {
+    "nav": "navigation",
+    "header": "page header",
+    "footer": "page footer",
+    "aside": "sidebar",
+    "form": "form",
+}
+_CHROME_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("navigation", ("nav", "navigation", "menu", "breadcrumb", "breadcrumbs", "skip-link")),
+    ("share buttons", ("share", "sharing", "sharedaddy", "social", "share-buttons")),
+    ("tags", ("tags", "tag-links", "post-tags", "cat-links", "entry-categories", "categories")),
+    ("author bio", ("author-bio", "about-author", "author-box", "author-info", "bio")),
+    ("related links", ("related", "jp-relatedposts", "related-posts", "recommended")),
+    ("advertisement", ("ad", "ads", "advert", "advertisement", "sponsored", "ad-slot")),
+    ("newsletter box", ("newsletter", "subscribe")),
+    ("comment form", ("comment-respond", "respond", "comment-form")),
+    ("comments heading", ("comments-title",)),
+)
+
+
+def _classes(node: Any) -> frozenset[str]:
+    value = node.attributes.get("class") if node.is_element_node else None
+    return frozenset(value.split()) if value else frozenset()
+
+
+def _chrome_reason(classes: frozenset[str], ident: str | None) -> str | None:
+    for reason, names in _CHROME_CLASSES:
+        if classes.intersection(names) or (ident is not None and ident in names):
+            return reason
+        if any(c.startswith(n + "-") or c.startswith(n + "_") for c in classes for n in names[:1]):
+            return reason
+    return None
+
+
+def _depth(html: str) -> int:
+    """Nesting depth the markup asks for, counting elements that must be closed (a pre-check)."""
+    depth = deepest = 0
+    for match in _TAG_SCAN.finditer(html):
+        closing, tag, self_closing = match.groups()
+        tag = tag.lower()
+        if tag in _VOID_OR_OPTIONAL or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+@dataclass
+class _HtmlComment:
+    index: int
+    parent: int | None
+    content: bool  # has a content element: text outside it and the header is controls
+    owner: int  # mem_id of the comment's element
+    system: str  # "wp" | "disqus"
+    has_author: bool = False
+    has_time: bool = False
+    author: list[str] = field(default_factory=list)
+    time: list[str] = field(default_factory=list)
+    header: list[int] = field(default_factory=list)  # line numbers
+    body: list[int] = field(default_factory=list)
+
+
+#: A role: ("article", kind) | ("comment", index, part) | ("other", reason) | ("page",)
+_Role = tuple[Any, ...]
+
+
+class _Extractor:
+    """Walks the DOM once, writing one line per block of text, each with its role."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.pending: list[str] = []
+        self.pending_role: _Role | None = None
+        self.lines: list[tuple[int, int, str, _Role]] = []
+        self.capture: list[list[str]] = []
+
+    def text(self, value: str, role: _Role) -> None:
+        if role != self.pending_role:
+            self.flush()
+            self.pending_role = role
+        self.pending.append(value)
+        for target in self.capture:
+            target.append(value)
+
+    def flush(self) -> None:
+        if self.pending and self.pending_role is not None:
+            line = _SPACE.sub(" ", "".join(self.pending)).strip()
+            if line:
+                if self.parts:
+                    self.parts.append("\n")
+                    self.length += 1
+                self.lines.append((self.length, self.length + len(line), line, self.pending_role))
+                self.parts.append(line)
+                self.length += len(line)
+        self.pending = []
+        self.pending_role = None
+
+
+def parse_html_page(html: str, *, name: str = "<page>") -> Page:
+    """The structure of an HTML page (see the module docstring).
+
+    Parameters
+    ----------
+    html : str
+        The page's HTML source (broken markup is repaired as browsers do).
+    name : str
+        What to call the input in error messages.
+
+    Returns
+    -------
+    Page
+        ``source_kind`` ``"html"``; ``text`` is the page's extracted text and every offset
+        indexes it.
+
+    Raises
+    ------
+    InputError
+        The page is over :data:`MAX_PAGE_CHARS`, holds NUL characters, is nested deeper than
+        :data:`MAX_HTML_DEPTH`, or holds no text.
+    """
+    _check_size(html, name)
+    depth = _depth(html)
+    if depth > MAX_HTML_DEPTH:
+        raise InputError(
+            f"{name}: the HTML nests {depth:,} elements deep (over {MAX_HTML_DEPTH:,}): it is "
+            "broken or machine-made; save the page again, or paste its text instead"
+        )
+    try:
+        from selectolax.lexbor import LexborHTMLParser
+    except ImportError:  # pragma: no cover - an install without the dependency
+        raise InputError("reading HTML needs selectolax: pip install selectolax") from None
+    try:
+        tree = LexborHTMLParser(html)
+    except Exception as exc:  # the parser's own errors are not part of its API
+        raise InputError(f"{name}: the HTML parser cannot read this page ({exc})") from None
+    root = tree.body or tree.root
+    if root is None:
+        raise InputError(f"{name}: the HTML page holds no text")
+    found = _find_structure(tree)
+    extractor = _Extractor()
+    comments: list[_HtmlComment] = []
+    _walk(root, found, extractor, comments)
+    extractor.flush()
+    text = "".join(extractor.parts)
+    if not text.strip():
+        raise InputError(f"{name}: the HTML page holds no text (only markup, scripts or styles)")
+    if not found.article and not found.comments:
+        return _fallback(text, extractor.lines)
+    return _assemble(text, extractor.lines, comments)
+
+
+@dataclass
+class _Found:
+    comments: dict[int, str] = field(default_factory=dict)  # mem_id -> "wp" | "disqus"
+    pingbacks: set[int] = field(default_factory=set)
+    contents: set[int] = field(default_factory=set)  # comment content elements
+    article: int | None = None
+    body: int | None = None
+    headline: int | None = None
+
+
+def _nearest(node: Any, test: Any) -> Any:
+    while node is not None and node.is_element_node:
+        if test(node):
+            return node
+        node = node.parent
+    return None
+
+
+def _find_structure(tree: Any) -> _Found:
+    """Locate comments, the article and its body and headline by the common markup."""
+    found = _Found()
+    for content in tree.css(".comment-content, .comment-body"):
+        owner = _nearest(
+            content,
+            lambda n: n.tag in ("li", "article", "div") and "comment" in _classes(n),
+        )
+        if owner is not None:
+            found.comments[owner.mem_id] = "wp"
+            if "comment-content" in _classes(content):
+                found.contents.add(content.mem_id)
+    for pingback in tree.css("li.pingback, li.trackback"):
+        found.pingbacks.add(pingback.mem_id)
+    for message in tree.css(".post-message"):
+        owner = _nearest(message.parent, lambda n: "post" in _classes(n))
+        if owner is not None:
+            found.comments[owner.mem_id] = "disqus"
+            found.contents.add(message.mem_id)
+
+    def outside_comments(node: Any) -> bool:
+        return _nearest(node, lambda n: n.mem_id in found.comments) is None
+
+    article = None
+    for candidate in tree.css("article, main, [role=main]"):
+        if candidate.mem_id not in found.comments and outside_comments(candidate):
+            article = candidate
+            break
+    scope = article if article is not None else tree
+    for selector in _CONTENT_SELECTORS:
+        body = next((n for n in scope.css(selector) if outside_comments(n)), None)
+        if body is not None:
+            found.body = body.mem_id
+            break
+    if article is not None:
+        found.article = article.mem_id
+    elif found.body is not None:
+        found.article = found.body
+    h1 = next((n for n in scope.css("h1") if outside_comments(n)), None)
+    if h1 is None and found.article is not None:
+        h1 = next((n for n in tree.css("h1") if outside_comments(n)), None)
+    if h1 is not None:
+        found.headline = h1.mem_id
+    return found
+
+
+def _role_of(
+    node: Any,
+    role: _Role,
+    found: _Found,
+    comments: list[_HtmlComment],
+    extractor: _Extractor,
+) -> _Role:
+    """The role of an element's text, from its own markup and its parent's role."""
+    tag = node.tag
+    classes = _classes(node)
+    ident = node.attributes.get("id")
+    mem = node.mem_id
+    if mem in found.pingbacks:
+        return ("other", "pingback")
+    if mem in found.comments:
+        parent = role[1] if role[0] == "comment" else None
+        has_content = node.css_first(".comment-content, .post-message") is not None
+        comments.append(_HtmlComment(len(comments), parent, has_content, mem, found.comments[mem]))
+        return ("comment", len(comments) - 1, "body")
+    if role[0] == "comment":
+        index, part = role[1], role[2]
+        item = comments[index]
+        wp = item.system == "wp"
+        if mem in found.contents:  # even where broken markup left it inside the header
+            return ("comment", index, "content")
+        if part == "body":
+            if classes & (_WP_HEADER if wp else _DQ_HEADER) or (not wp and tag == "header"):
+                part = "header"
+            elif (
+                classes & (_WP_CONTROLS if wp else _DQ_CONTROLS)
+                or tag == "menu"
+                or (not wp and tag == "footer")
+            ):
+                return ("other", "comment controls")
+        if part == "header":
+            if not item.has_author and ("fn" in classes or (not wp and "author" in classes)):
+                item.has_author = True
+                extractor.capture.append(item.author)
+                return ("comment", index, "header", "capture")
+            if not item.has_time and (tag == "time" or "time-ago" in classes):
+                item.has_time = True
+                extractor.capture.append(item.time)
+                return ("comment", index, "header", "capture")
+        return ("comment", index, part)
+    if mem == found.headline:
+        return ("article", "headline")
+    reason = _chrome_reason(classes, ident)
+    if (
+        reason is None
+        and tag in _CHROME_TAGS
+        and (tag in ("nav", "aside", "form") or role == ("page",) or found.article is None)
+    ):
+        reason = _CHROME_TAGS[tag]
+    if role[0] == "other":  # the most specific reason names the text
+        return ("other", reason) if reason is not None else role
+    if reason is not None and mem not in (found.article, found.body):
+        return ("other", reason)
+    if mem == found.body:
+        return ("article", "body")
+    if mem == found.article:
+        return ("article", "body" if found.body is None else "frame")
+    if role[0] == "article":
+        if classes & _BYLINE_CLASSES or node.attributes.get("rel") == "author":
+            return ("article", "byline")
+        return role
+    return role
+
+
+def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlComment]) -> None:
+    """Depth-first over the DOM without recursion (pages nest deep), one role per element."""
+    base: _Role = ("page",) if found.article is not None else ("article", "body")
+    stack: list[tuple[_Role, bool, int]] = []  # (role, block element, captures pushed)
+    role = base
+    node = root.child
+    root_id = root.mem_id
+    while node is not None:
+        descend = False
+        if node.is_text_node:
+            value = node.text_content
+            if value:
+                line_role = role if len(role) < 4 else role[:3]
+                extractor.text(value, _line_role(line_role, comments))
+        elif node.is_element_node:
+            tag = node.tag
+            if tag not in _SKIP_TAGS:
+                block = tag in _BLOCK_TAGS
+                if block:
+                    extractor.flush()
+                captures = len(extractor.capture)
+                new_role = _role_of(node, role, found, comments, extractor)
+                pushed = len(extractor.capture) - captures
+                if tag == "br":
+                    extractor.flush()
+                elif node.child is not None:
+                    stack.append((role, block, pushed))
+                    role = new_role
+                    descend = True
+                else:
+                    del extractor.capture[captures:]
+        if descend:
+            node = node.child
+            continue
+        while node is not None and node.next is None:
+            node = node.parent
+            if node is None or node.mem_id == root_id or not stack:
+                node = None
+                break
+            role, block, pushed = _leave(stack, extractor)
+        if node is not None:
+            node = node.next
+
+
+def _leave(stack: list[tuple[_Role, bool, int]], extractor: _Extractor) -> tuple[_Role, bool, int]:
+    """Pop an element on the way up: restore its parent's role, end its captures and line."""
+    role, block, pushed = stack.pop()
+    if pushed:
+        del extractor.capture[len(extractor.capture) - pushed :]
+    if block:
+        extractor.flush()
+    return role, block, pushed
+
+
+def _line_role(role: _Role, comments: list[_HtmlComment]) -> _Role:
+    """A comment's body text is its content; without a content element, any other text."""
+    if role[0] == "comment" and role[2] == "body" and comments[role[1]].content:
+        return ("other", "comment controls")
+    if role[0] == "comment" and role[2] == "content":
+        return ("comment", role[1], "body")
+    return role
+
+
+def _runs(numbers: list[int]) -> list[list[int]]:
+    """Consecutive runs of line numbers."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+def _fallback(text: str, lines: list[tuple[int, int, str, _Role]]) -> Page:
+    """No article or comment markup: the text rule over the extracted lines."""
+    out = []
+    previous_role: _Role | None = None
+    for start, end, line, role in lines:
+        preset = role[1] if role[0] == "other" else None
+        out.append(
+            _Line(start, end, line, 0, previous_role is not None and role != previous_role, preset)
+        )
+        previous_role = role
+    return _structure(text, out, "html")
+
+
+def _assemble(
+    text: str, lines: list[tuple[int, int, str, _Role]], found: list[_HtmlComment]
+) -> Page:
+    """Article blocks, comments and ``other`` blocks from the roles of the extracted lines."""
+    article_lines: list[tuple[_Line, BlockKind]] = []
+    other: list[Block] = []
+    headline_seen = False
+    for n, (start, end, line, role) in enumerate(lines):
+        if role == ("article", "headline"):
+            # One headline: what broken markup leaves inside an unclosed h1 is body text.
+            role = ("article", "body") if headline_seen else role
+            headline_seen = True
+        if role[0] == "comment":
+            item = found[role[1]]
+            (item.header if role[2] == "header" else item.body).append(n)
+        elif role[0] == "other":
+            other.append(Block("other", start, end, line, role[1]))
+        elif (
+            role[0] == "article"
+            and role[1] != "frame"
+            and role[1] == "body"
+            and (reason := _other_reason(line))
+        ):
+            other.append(Block("other", start, end, line, reason))
+        elif role[0] == "article" and role[1] != "frame":
+            entry = _Line(start, end, line, 0, False)
+            if role[1] == "body" and _time_of(line) is not None:
+                other.append(Block("other", start, end, line, "date line"))
+            else:
+                article_lines.append((entry, role[1]))
+        elif role[0] == "article":  # inside <article> but outside its body container
+            other.append(Block("other", start, end, line, "outside the article body"))
+        else:  # text outside the article and the comments
+            reason = _other_reason(line) or "outside the article"
+            other.append(Block("other", start, end, line, reason))
+    article = [Block(kind, ln.start, ln.end, ln.text) for ln, kind in article_lines]
+    comments: list[Comment] = []
+    for item in found:
+        author = _SPACE.sub(" ", "".join(item.author)).strip() or None
+        time = _SPACE.sub(" ", "".join(item.time)).strip() or None
+        header_lines = [lines[n] for n in item.header]
+        if author is None and header_lines:
+            says = _SAYS.fullmatch(header_lines[0][2])
+            author = says.group("name") if says else header_lines[0][2]
+        if time is None:
+            time = next((t for h in header_lines if (t := _time_of(h[2])) is not None), None)
+        header_start = header_lines[0][0] if header_lines else None
+        header_end = header_lines[-1][1] if header_lines else None
+        runs = _runs(item.body)
+        for run in runs[1:]:  # text after the comment's nested replies: shown, not scored
+            for n in run:
+                start, end, line, _ = lines[n]
+                other.append(Block("other", start, end, line, "comment text after its replies"))
+        if runs:
+            start, end = lines[runs[0][0]][0], lines[runs[0][-1]][1]
+        else:
+            start = end = header_end if header_end is not None else 0
+        if header_start is None or header_end is None:
+            header_start = header_end = start
+        comments.append(
+            Comment(
+                item.index,
+                author,
+                time,
+                item.parent,
+                start,
+                end,
+                text[start:end],
+                header_start,
+                header_end,
+            )
+        )
+    return Page(
+        text,
+        tuple(article),
+        tuple(comments),
+        tuple(sorted(other, key=lambda b: b.start)),
+        "html",
+    )

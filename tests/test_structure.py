@@ -1,0 +1,388 @@
+"""The structure step: golden pages of our own writing, the seed documents, limits and errors.
+
+Golden cases live in tests/golden/pages/: an input (``.txt`` or ``.html``) beside the expected
+structure (``.json``: kinds, reasons, authors, times, parents and texts; offsets are checked
+by invariants instead). Regenerate after a deliberate change with
+``CREDSCORE_REGEN_GOLDEN=1 pytest tests/test_structure.py`` and read the diff.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from classifier import structure
+from classifier.errors import InputError
+from classifier.structure import (
+    Page,
+    looks_like_html,
+    parse_html_page,
+    parse_page,
+    parse_text_page,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+PAGES = sorted(p for p in (GOLDEN / "pages").iterdir() if p.suffix in (".txt", ".html"))
+SEEDS = sorted((GOLDEN / "seeds").glob("*.txt"))
+EXCLUDED = Path(__file__).resolve().parents[1] / "labels" / "seeds-excluded.json"
+REGEN = os.environ.get("CREDSCORE_REGEN_GOLDEN") == "1"
+
+
+def golden_json(view: dict) -> str:
+    """One item a line, so that a golden file reads (and diffs) as a list."""
+    parts = []
+    for key, value in view.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f" {json.dumps(key)}: [\n{items}\n ]")
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def view(page: Page) -> dict:
+    """What a golden file pins down: everything but the offsets."""
+    return {
+        "source_kind": page.source_kind,
+        "article": [[b.kind, b.text] for b in page.article],
+        "comments": [
+            {"author": c.author, "time": c.time, "parent": c.parent, "text": c.text}
+            for c in page.comments
+        ],
+        "other": [[b.reason, b.text] for b in page.other],
+    }
+
+
+def spans(page: Page) -> list[tuple[int, int, str]]:
+    out = [(b.start, b.end, "article") for b in page.article]
+    out += [(b.start, b.end, "other") for b in page.other]
+    for c in page.comments:
+        out.append((c.header_start, c.header_end, "header"))
+        if c.end > c.start:
+            out.append((c.start, c.end, "comment"))
+    return sorted(out)
+
+
+def check_invariants(page: Page) -> None:
+    """Offsets index ``page.text``, nothing overlaps, and every visible character is placed."""
+    text = page.text
+    for b in page.article + page.other:
+        assert text[b.start : b.end] == b.text and b.text == b.text.strip() and b.text
+        assert (b.kind == "other") == bool(b.reason)
+    for n, c in enumerate(page.comments):
+        assert c.index == n
+        assert text[c.start : c.end] == c.text
+        assert c.header_start <= c.header_end <= c.start
+        assert c.parent is None or 0 <= c.parent < n
+    placed = spans(page)
+    for (_, end, _), (start, _, _) in itertools.pairwise(placed):
+        assert end <= start, "two parts of the structure overlap"
+    covered = bytearray(len(text))
+    for start, end, _ in placed:
+        covered[start:end] = b"\1" * (end - start)
+    lost = [i for i, ch in enumerate(text) if not ch.isspace() and not covered[i]]
+    assert not lost, f"text left out of the structure: {text[lost[0] : lost[0] + 40]!r}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_golden_page(path):
+    page = parse_page(path.read_text(encoding="utf-8"), name=path.name)
+    check_invariants(page)
+    expected = path.with_suffix(".json")
+    if REGEN:
+        expected.write_text(golden_json(view(page)))
+    assert view(page) == json.loads(expected.read_text(encoding="utf-8"))
+
+
+def test_every_golden_input_has_its_expectation():
+    assert PAGES
+    for path in PAGES:
+        assert path.with_suffix(".json").is_file(), path.name
+    kinds = {view(parse_page(p.read_text(encoding="utf-8")))["source_kind"] for p in PAGES}
+    assert kinds == {"text", "html"}
+
+
+def test_plain_text_offsets_index_the_input_itself():
+    text = (GOLDEN / "pages" / "numeric_dates.txt").read_text(encoding="utf-8")
+    page = parse_text_page(text)
+    assert page.text is text and page.source_kind == "text"
+
+
+# -- the seed documents -------------------------------------------------------------------------
+
+
+def _nonspace(text: str, ranges) -> set[int]:
+    return {i for start, end in ranges for i in range(start, end) if not text[i].isspace()}
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
+def test_seed_skips_exactly_the_lines_marked_by_hand(path):
+    """What the structure step leaves unscored (``other`` blocks and comment headers) is what
+    labels/seeds-excluded.json lists for the seed, no more and no less."""
+    text = path.read_text(encoding="utf-8")
+    listed = [e for e in json.loads(EXCLUDED.read_text())["excluded"] if e["file"] == path.name]
+    for e in listed:
+        assert text[e["start"] : e["end"]] == e["text"]
+    page = parse_page(text)
+    check_invariants(page)
+    skipped = [(b.start, b.end) for b in page.other]
+    skipped += [(c.header_start, c.header_end) for c in page.comments]
+    assert _nonspace(text, skipped) == _nonspace(text, [(e["start"], e["end"]) for e in listed])
+
+
+def test_seed_004_is_an_article_and_six_comments_by_five_authors():
+    text = (GOLDEN / "seeds" / "004_155efb7b8ce706ad.txt").read_text(encoding="utf-8")
+    page = parse_page(text)
+    authors = [c.author for c in page.comments]
+    assert authors == ["Zhduny", "Commentar", "Jacksonian Libertarian", "George", "George", "bobb"]
+    assert len(set(authors)) == 5
+    assert all(c.time and c.time.startswith("October 2") for c in page.comments)
+    reasons = [b.reason for b in page.other]
+    assert reasons.count("pingback") == 3 and reasons.count("author bio") == 2
+    assert all(b.kind == "body" for b in page.article) and len(page.article) == 14
+    assert page.article[-1].end < page.comments[0].header_start
+    assert page.comments[4].text.endswith("Good job!")  # the pingback after it is not glued on
+
+
+def test_seed_000_glued_headline_and_byline_are_split():
+    text = (GOLDEN / "seeds" / "000_fb2c709fb5b21c4e.txt").read_text(encoding="utf-8")
+    kinds = [(b.kind, b.text[:30]) for b in parse_page(text).article]
+    assert kinds[:3] == [
+        ("headline", "North Korean Soldiers Sent to "),
+        ("byline", "Conor Doyle, November 15, 2024"),
+        ("body", "In late October, North Korea s"),
+    ]
+
+
+# -- the text rule, case by case ----------------------------------------------------------------
+
+
+ARTICLE = "Council approves the new park. The vote was 7 to 2, the clerk said on Monday.\n"
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "October 23, 2024 at 3:38 pm",
+        "Oct 23, 2024 at 15:38",
+        "23/10/2024 15:38",
+        "2024-10-23 15:38",
+        "2024-10-23T15:38:00+02:00",
+        "3 hours ago",
+        "an hour ago",
+        "just now",
+        "Yesterday at 9:12 AM",
+        "Wednesday, October 23, 2024 3:38 PM",
+        "23 October 2024, 15:38",
+        "3:38 pm on October 23, 2024",
+        "October 23, 2024 at 3:38 pm | Reply",
+    ],
+)
+def test_time_formats_make_comment_headers(time):
+    page = parse_text_page(f"{ARTICLE}Jo Bloggs\n{time}\nNice park.\n")
+    assert [(c.author, c.time is not None, c.text) for c in page.comments] == [
+        ("Jo Bloggs", True, "Nice park.")
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The vote",  # a heading followed by a bare date stays article
+        "Timeline of the vote",
+    ],
+)
+def test_a_bare_date_after_a_heading_is_not_a_comment(line):
+    page = parse_text_page(f"{ARTICLE}{line}\nMarch 3, 2024\nThe council met in the school hall.\n")
+    assert page.comments == ()
+    assert [b.reason for b in page.other] == ["date line"]
+
+
+def test_a_sentence_ending_in_said_is_not_a_says_header():
+    text = f"{ARTICLE}The mayor said:\n“It is a good day.”\nAnna says:\nAgreed.\nBen says:\nNo.\n"
+    page = parse_text_page(text)
+    assert [c.author for c in page.comments] == ["Anna", "Ben"]
+    assert "The mayor said:" in [b.text for b in page.article]
+
+
+def test_a_single_untimed_says_line_is_not_a_thread():
+    page = parse_text_page(f"{ARTICLE}Anna says:\nThe park opens in May.\n")
+    assert page.comments == ()
+
+
+def test_a_top_name_and_time_without_a_thread_is_the_byline():
+    page = parse_text_page(f"Jane Doe\nOctober 20, 2024 at 9:00 am\n{ARTICLE}")
+    assert [b.kind for b in page.article] == ["byline", "byline", "body"]
+    assert page.comments == ()
+
+
+def test_replies_by_indentation_marker_and_mention():
+    text = (
+        f"{ARTICLE}"
+        "Ann\n2 days ago\nFirst.\n"
+        "  Bo\n  2 days ago\n  Second, to Ann.\n"
+        "    Cy\n    1 day ago\n    Third, to Bo.\n"
+        "  Di\n  1 day ago\n  Fourth, to Ann again.\n"
+        "Ed\n5 hours ago\nReply to Cy\nFifth.\n"
+        "Fay\n1 hour ago\n@Di exactly\n"
+        "Gus → Ed • 10 minutes ago\nSeventh.\n"
+    )
+    page = parse_text_page(text)
+    assert [(c.author, c.parent) for c in page.comments] == [
+        ("Ann", None),
+        ("Bo", 0),
+        ("Cy", 1),
+        ("Di", 0),
+        ("Ed", 2),
+        ("Fay", 3),
+        ("Gus", 4),
+    ]
+    assert page.comments[5].text == "@Di exactly"  # a mention stays in the comment's text
+
+
+def test_a_reply_to_an_unknown_author_has_no_parent():
+    page = parse_text_page(f"{ARTICLE}Ann\n2 days ago\nReply to Zed\nHello.\n")
+    assert page.comments[0].parent is None and page.comments[0].text == "Hello."
+
+
+def test_empty_and_blank_text_give_an_empty_page():
+    for text in ("", "  \n\n\t\n"):
+        page = parse_text_page(text)
+        assert (page.article, page.comments, page.other) == ((), (), ())
+
+
+def test_a_thousand_comment_thread(benchmark_thread):
+    page = parse_text_page(benchmark_thread.text)
+    check_invariants(page)
+    assert len(page.comments) == benchmark_thread.comments
+    assert [c.author for c in page.comments] == benchmark_thread.authors
+    assert [c.parent for c in page.comments] == benchmark_thread.parents
+
+
+@pytest.fixture(scope="module")
+def benchmark_thread():
+    """The generated thread the benchmark times, at 1,000 comments."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from structure import generate_thread  # benchmarks/structure.py
+    finally:
+        sys.path.pop(0)
+    return generate_thread(1000, seed=3)
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, html",
+    [
+        ("Plain prose where a < b and <3 hearts.", False),
+        ("He wrote <p> in his essay about markup, once.", False),
+        ("<!DOCTYPE html><title>x</title>", True),
+        ("\ufeff  <html><body>hi</body></html>", True),
+        ("<div><p>One</p><p>Two</p></div>", True),
+        ("Some text\n<p>a paragraph</p>\n<br/>", True),
+    ],
+)
+def test_html_is_told_from_text_by_content(text, html):
+    assert looks_like_html(text) is html
+
+
+def test_html_offsets_index_the_extracted_text():
+    html = (GOLDEN / "pages" / "wordpress.html").read_text(encoding="utf-8")
+    page = parse_html_page(html)
+    assert page.source_kind == "html" and "<" not in page.text.replace("< ", "")
+    assert page.to_dict(include_text=True)["source"]["text"] == page.text
+    assert [c.parent for c in page.comments] == [None, 0, None]
+
+
+def test_a_thousand_comment_wordpress_thread():
+    def comment(name: str, text: str, stamp: str = "", children: str = "") -> str:
+        meta = f'<div class="comment-metadata"><time>{stamp}</time></div>' if stamp else ""
+        return (
+            f'<li class="comment"><div class="comment-author"><b class="fn">{name}</b> says:'
+            f'</div>{meta}<div class="comment-content"><p>{text}</p></div>{children}</li>'
+        )
+
+    items = []
+    for n in range(1000):
+        reply = f'<ol class="children">{comment(f"R{n}", f"Reply {n}.")}</ol>' if n % 2 else ""
+        items.append(
+            comment(f"A{n}", f"Comment {n}.", f"October 1, 2024 at 1:{n % 60:02d} pm", reply)
+        )
+    html = (
+        "<html><body><article><h1>T</h1><div class='entry-content'><p>Body.</p></div></article>"
+        f"<ol>{''.join(items)}</ol></body></html>"
+    )
+    page = parse_html_page(html)
+    check_invariants(page)
+    assert len(page.comments) == 1500
+    replies = [c for c in page.comments if c.author and c.author.startswith("R")]
+    assert len(replies) == 500
+    assert all(page.comments[c.parent].author == "A" + c.author[1:] for c in replies)
+    assert page.comments[0].time == "October 1, 2024 at 1:00 pm"
+    assert replies[0].time is None
+
+
+def test_html_without_any_structure_falls_back_to_the_text_rule():
+    html = (
+        "<html><body><p>The ferry resumed on Monday after repairs, the operator said.</p>"
+        "<p>Ravi</p><p>5 days ago</p><p>Good news.</p></body></html>"
+    )
+    page = parse_page(html)
+    assert page.source_kind == "html"
+    assert [(c.author, c.text) for c in page.comments] == [("Ravi", "Good news.")]
+
+
+# -- limits and errors --------------------------------------------------------------------------
+
+
+def test_a_page_over_the_size_cap_is_refused(monkeypatch):
+    monkeypatch.setattr(structure, "MAX_PAGE_CHARS", 1000)
+    for parse in (parse_page, parse_text_page, parse_html_page):
+        with pytest.raises(InputError, match=r"^page.txt: the page is 1,001 characters, over"):
+            parse("x" * 1001, name="page.txt")
+
+
+def test_the_real_size_cap_is_checked_before_any_parsing():
+    with pytest.raises(InputError, match="over the 5,000,000"):
+        parse_page("<p>" + "x" * structure.MAX_PAGE_CHARS)
+
+
+def test_binary_input_is_refused():
+    with pytest.raises(InputError, match="NUL characters"):
+        parse_page("GIF89a\x00\x01<html>")
+
+
+def test_html_nested_too_deep_is_refused_before_parsing():
+    with pytest.raises(InputError, match=r"nests 3,000 elements deep \(over 2,000\)"):
+        parse_html_page("<div>" * 3000 + "text")
+
+
+def test_html_with_no_text_is_refused():
+    with pytest.raises(InputError, match="holds no text"):
+        parse_html_page(
+            "<html><head><title>t</title><script>var a = '<p>x</p>';</script></head><body><img src=x></body></html>"
+        )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Unclosed <b>bold <i>and italic</b> text",
+        "</div></div><p>stray closing tags first</p></span>",
+        "<<<>>><p>angle soup</p><",
+        "<table><tr><td>cell<td>cell 2</table><li>orphan item",
+        "<p>" + "<b>" * 1500 + "deep inline formatting",
+    ],
+)
+def test_broken_html_is_repaired_not_a_traceback(html):
+    page = parse_html_page(html)
+    check_invariants(page)
+    assert page.text.strip()
