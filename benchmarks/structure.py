@@ -162,25 +162,12 @@ def timed(work: Callable[[], object], repeat: int) -> float:
 
 
 def _model(path: str | None):
-    """The model at ``path``, else the default one, else one trained now from the bundled labels."""
-    import tempfile
+    """The model at ``path``, else the default model (trained from the bundled labels first,
+    as ``credscore score`` would)."""
+    from classifier.model import load_model
+    from training.default import ensure_default_model
 
-    from classifier.errors import ModelError
-    from classifier.model import load_model, save_model
-
-    try:
-        return load_model(path)
-    except ModelError:
-        if path is not None:
-            raise
-    from training.dataset import load_dataset
-    from training.train import fit
-
-    print("no default model: training one from the bundled labels (no CV)", file=sys.stderr)
-    dataset = load_dataset()
-    folder = Path(tempfile.mkdtemp()) / "model"
-    save_model(fit(dataset.texts, dataset.labels, dataset.groups), folder, {"created": "bench"})
-    return load_model(folder)
+    return load_model(path or ensure_default_model(lambda line: print(line, file=sys.stderr)))
 
 
 def _verdict(ratio: float) -> str:

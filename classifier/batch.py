@@ -259,6 +259,24 @@ def check_output(output: Path, spec: InputSpec) -> None:
                 raise InputError(f"{output}: is one of the inputs; write the output elsewhere")
 
 
+def _accountant(
+    report: BatchReport,
+    summary: SourceSummary | None,
+    observe: Callable[[dict[str, Any]], None] | None,
+    source_column: str,
+) -> Callable[[dict[str, Any]], None]:
+    """What counts every output row, resumed or new: the report, the summary, the observer."""
+
+    def account(record: dict[str, Any]) -> None:
+        report.add(record)
+        if summary is not None:
+            summary.add(record.get(source_column) or None, *outcome(record))
+        if observe is not None:
+            observe(record)
+
+    return account
+
+
 def label_inputs(
     spec: InputSpec,
     model: Model,
@@ -267,6 +285,7 @@ def label_inputs(
     stream: IO[str] | None = None,
     options: BatchOptions | None = None,
     summary: SourceSummary | None = None,
+    observe: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> BatchReport:
     """Label every row of the inputs and write one output row per input row, in order.
@@ -282,6 +301,8 @@ def label_inputs(
     options : BatchOptions, optional
     summary : SourceSummary, optional
         Accumulates every output row (resumed ones too) per source.
+    observe : callable, optional
+        Called with every output row (resumed ones too): other roll-ups (threads, authors).
     progress : callable, optional
         Called after each chunk with (rows done, input bytes consumed).
 
@@ -297,13 +318,7 @@ def label_inputs(
     options = options or BatchOptions()
     sink = _Sink(spec, model, Path(output) if output else None, stream, options)
     report = BatchReport()
-    source_column = spec.source_column or "source"
-
-    def account(record: dict[str, Any]) -> None:  # every row, resumed or new, is counted here
-        report.add(record)
-        if summary is not None:
-            summary.add(record.get(source_column) or None, *outcome(record))
-
+    account = _accountant(report, summary, observe, spec.source_column or "source")
     position = Position()
     rows: Iterator[Row] = read_rows(spec, position)
     try:

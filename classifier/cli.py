@@ -6,6 +6,7 @@ code. Library errors become one line on stderr here, in :class:`_Group`, and now
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -117,18 +118,39 @@ def cli():
     type=click.IntRange(0, 20),
     help="Driving terms per segment.",
 )
-def score_cli(text, model_path, as_json, terms):
+@click.option(
+    "--page",
+    is_flag=True,
+    help="Read TEXT as a page (pasted text or saved HTML): article, comments, skipped blocks.",
+)
+def score_cli(text, model_path, as_json, terms, page):
     """Score TEXT (or standard input) segment by segment.
+
+    With --page, the text is read as a web page with its comment thread: the article is scored
+    segment by segment, each comment as one unit, and commenters are rolled up.
 
     \b
     Examples:
         credscore score "Putin must flatten kyiv now"
         cat article.txt | credscore score --json
+        credscore score --page < saved_page.html
     """
-    from classifier.render import render_json, render_table
+    from classifier.render import render_json
+
+    source = "TEXT" if text is not None else "<stdin>"
+    text = _text_argument(text)
+    if page:
+        from classifier.page import score_page
+        from classifier.page_render import render_page
+        from classifier.structure import parse_page
+
+        structure = parse_page(text, name=source)  # an unusable page fails before the model loads
+        result = score_page(structure, _load(model_path), terms=terms)
+        click.echo(render_json(result) if as_json else render_page(result))
+        return
+    from classifier.render import render_table
     from classifier.score import score_text
 
-    text = _text_argument(text)
     result = score_text(text, _load(model_path), terms=terms)
     click.echo(render_json(result) if as_json else render_table(result))
 
@@ -338,6 +360,23 @@ class _Progress:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Per-source summary file (.json or .csv).",
 )
+@click.option(
+    "--thread-summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Per-thread and per-author roll-up file (.json), from the --thread/--author/--parent-column.",
+)
+@click.option(
+    "--thread-column", default="thread", show_default=True, help="Column naming each row's thread."
+)
+@click.option(
+    "--author-column", default="author", show_default=True, help="Column naming each row's author."
+)
+@click.option(
+    "--parent-column",
+    default="parent",
+    show_default=True,
+    help="Column naming the row a comment replies to.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--dask",
@@ -357,6 +396,7 @@ def label_cli(
     jobs,
     resume,
     summary,
+    thread_summary,
     quiet,
     dask_address,
     model_path,
@@ -373,6 +413,7 @@ def label_cli(
         zcat dump.jsonl.gz | credscore label - --input-format jsonl > out.jsonl
         credscore label big.csv.gz -o out.csv --jobs 2 --resume
         credscore label --dask tcp://scheduler:8786 'data/*.csv.gz' -o out/
+        credscore label comments.csv -o out.jsonl --thread-summary threads.json
     """
     from classifier.batch import BatchOptions
     from classifier.inputs import InputSpec, expand_inputs
@@ -381,16 +422,24 @@ def label_cli(
         raise click.UsageError("--dask writes one output per input file: give a folder with -o")
     if resume and output is None:
         raise click.UsageError("--resume continues an output file: give it with -o")
+    if thread_summary and dask_address:
+        raise click.UsageError("--thread-summary is not available with --dask yet")
+    columns = tuple(reading.pop(k) for k in ("thread_column", "author_column", "parent_column"))
     # The reading options are named as InputSpec's fields.
     spec = InputSpec(
         paths=expand_inputs(tuple(inputs)), errors_as_rows=on_errors == "row", **reading
     )
     options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
     model = _load(model_path)
+    threads = _ThreadRollup(*columns) if thread_summary else None
     if dask_address:
         report, sources = _label_on_dask(dask_address, spec, model, output, options)
     else:
-        report, sources = _label_here(ctx, spec, model, output, options, quiet=quiet)
+        report, sources = _label_here(
+            ctx, spec, model, output, options, quiet=quiet, observe=threads
+        )
+    if threads is not None:
+        threads.write(thread_summary)
     if summary:
         from classifier.rows import write_summary
 
@@ -408,8 +457,41 @@ def _label_on_dask(address: str, spec: Any, model: Any, output: Path, options: A
     return label_on_dask(address, spec, model, output, options)
 
 
+class _ThreadRollup:
+    """Feeds every output row to a ThreadSummary by the rows' thread, author and parent."""
+
+    def __init__(self, thread: str, author: str, parent: str):
+        from classifier.summary import ThreadSummary
+
+        self.columns = (thread, author, parent)
+        self.summary = ThreadSummary()
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        from classifier.rows import ADDED_FIELDS, outcome
+
+        # An input column named like an added field is kept as input_<name> (rows.py).
+        keys = [f"input_{c}" if c in ADDED_FIELDS else c for c in self.columns]
+        thread, author, parent = (
+            None if record.get(k) in (None, "") else str(record[k]) for k in keys
+        )
+        self.summary.add(thread, author, parent, *outcome(record))
+
+    def write(self, path: Path) -> None:
+        from classifier.atomic import write_atomic
+
+        text = json.dumps(self.summary.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def _label_here(
-    ctx: click.Context, spec: Any, model: Any, output: Path | None, options: Any, *, quiet: bool
+    ctx: click.Context,
+    spec: Any,
+    model: Any,
+    output: Path | None,
+    options: Any,
+    *,
+    quiet: bool,
+    observe: Any = None,
 ) -> tuple:
     from classifier.batch import label_inputs
     from classifier.inputs import total_bytes
@@ -426,6 +508,7 @@ def _label_here(
             stream=sys.stdout,
             options=options,
             summary=sources,
+            observe=observe,
             progress=progress,
         )
     except KeyboardInterrupt:

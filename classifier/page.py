@@ -35,12 +35,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from classifier import LABELS
-from classifier.batch import combine  # the one aggregation rule of ``label --segment``
 from classifier.errors import InputError
 from classifier.model import Model
-from classifier.score import TERMS, DocumentScore, SegmentScore
-from classifier.segment import Segment, segment
+from classifier.records import Segment, SegmentScore
+from classifier.score import TERMS, combine, document_score, score_segments
+from classifier.segment import segment
 from classifier.structure import Comment, Page, source_info
 from classifier.summary import wilson_interval
 
@@ -90,11 +92,12 @@ class PageScore:
         if not self.article:
             return {
                 "segments": 0,
+                "label": None,
+                "scores": None,
                 "label_shares": None,
-                "mean_scores": None,
                 "most_disinformation": None,
             }
-        return DocumentScore(tuple(s for _, s in self.article), self.model).summary()
+        return document_score([s for _, s in self.article], self.model).summary()
 
     def thread_summary(self) -> dict[str, Any]:
         """Comments, commenters, label shares over scored comments, the most disinformation-like."""
@@ -211,26 +214,23 @@ def score_page(page: Page, model: Model, *, terms: int = TERMS) -> PageScore:
         if block.kind in SCORED_BLOCKS:
             article += [(block.kind, s) for s in _shifted(segment(block.text), block.start)]
     per_comment = [_shifted(segment(c.text), c.start) for c in page.comments]
-    texts = [s.text for _, s in article] + [s.text for parts in per_comment for s in parts]
-    if not texts:
+    pieces = [s for _, s in article] + [s for parts in per_comment for s in parts]
+    if not pieces:
         raise InputError("no text to score: the page has no article text and no comment text")
-    proba, explained = model.predict(texts, terms=terms)
-
-    def scored(at: int, piece: Segment) -> SegmentScore:
-        row = proba[at]
-        scores = {label: float(p) for label, p in zip(LABELS, row)}
-        return SegmentScore(piece, LABELS[int(row.argmax())], scores, tuple(explained[at]))
-
-    article_scores = tuple((kind, scored(n, s)) for n, (kind, s) in enumerate(article))
+    every = score_segments(pieces, model, terms=terms)  # one call: one featurizer pass
+    article_scores = tuple((kind, every[n]) for n, (kind, _) in enumerate(article))
     at = len(article)
     comments = []
     for comment, parts in zip(page.comments, per_comment):
-        segments = tuple(scored(at + k, s) for k, s in enumerate(parts))
-        if parts:
-            label, mean = combine(proba[at : at + len(parts)], [len(s.text) for s in parts])
-            scores: dict[str, float] | None = {k: round(float(v), 6) for k, v in zip(LABELS, mean)}
-        else:
-            label, scores = None, None
-        comments.append(CommentScore(comment, label, scores, segments))
+        segments = every[at : at + len(parts)]
         at += len(parts)
+        if not parts:
+            comments.append(CommentScore(comment, None, None, ()))
+            continue
+        label, mean = combine(
+            np.array([[s.scores[k] for k in LABELS] for s in segments]),
+            [len(s.text) for s in parts],
+        )
+        scores = {k: round(float(v), 6) for k, v in zip(LABELS, mean)}
+        comments.append(CommentScore(comment, label, scores, segments))
     return PageScore(page, article_scores, tuple(comments), model.info())

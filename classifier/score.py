@@ -8,6 +8,7 @@ server all use it, so the same text is judged the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from classifier import LABELS
 from classifier.errors import InputError
 from classifier.explain import Explainer
 from classifier.model import Model
-from classifier.records import DocumentScore, SegmentScore
+from classifier.records import DocumentScore, Segment, SegmentScore
 from classifier.segment import segment
 
 TERMS = 5
@@ -72,12 +73,29 @@ def score_text(
     segments = segment(text)
     if not segments:
         raise InputError("no text to score: the input is empty")
+    scored = score_segments(segments, model, terms=terms, explainer=explainer)
+    return document_score(scored, model.info())
+
+
+def score_segments(
+    segments: Sequence[Segment],
+    model: Model,
+    *,
+    terms: int = TERMS,
+    explainer: Explainer | None = None,
+) -> tuple[SegmentScore, ...]:
+    """Each segment's label, scores and driving terms, all scored in one call."""
     texts = [s.text for s in segments]
     proba = model.predict_proba(texts)
     why = (explainer or Explainer(model)).driving_terms(texts, proba, k=terms)
-    scored = tuple(
+    return tuple(
         SegmentScore(seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w))
         for seg, row, w in zip(segments, proba, why)
     )
-    label, mean = combine(proba, [len(t) for t in texts])
-    return DocumentScore(scored, label, dict(zip(LABELS, mean.tolist())), model.info())
+
+
+def document_score(scored: Sequence[SegmentScore], model_info: dict[str, Any]) -> DocumentScore:
+    """A text's record from its scored segments, by :func:`combine`."""
+    proba = np.array([[s.scores[label] for label in LABELS] for s in scored])
+    label, mean = combine(proba, [len(s.segment.text) for s in scored])
+    return DocumentScore(tuple(scored), label, dict(zip(LABELS, mean.tolist())), model_info)

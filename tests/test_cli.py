@@ -391,3 +391,55 @@ def test_simultaneous_first_runs_train_the_default_model_once(tmp_path):
     errs = [err for _, err in outputs]
     assert sum("training one from the bundled labels" in e for e in errs) == 1
     assert sum("waiting for it" in e for e in errs) == 2
+
+
+GOLDEN_PAGES = Path(__file__).parent / "golden" / "pages"
+
+
+def test_score_page_reads_text_and_html_by_content(mini_model_dir):
+    for name in ("wordpress_says.txt", "wordpress.html"):
+        page = (GOLDEN_PAGES / name).read_text()
+        as_argument = run("score", "--page", "--json", "--model", mini_model_dir, page)
+        from_stdin = run("score", "--page", "--json", "--model", mini_model_dir, input=page)
+        assert as_argument.exit_code == 0 and from_stdin.exit_code == 0, as_argument.output
+        first, second = json.loads(as_argument.stdout), json.loads(from_stdin.stdout)
+        assert first["comments"] == second["comments"]
+        assert first["comments"] and all(c["label"] for c in first["comments"])
+        assert set(first) >= {"model", "article", "comments", "commenters", "other"}
+    table = run("score", "--page", "--model", mini_model_dir, input=page)
+    assert "Commenters" in table.stdout and "Skipped, not scored" in table.stdout
+
+
+def test_score_page_of_nothing_is_one_line(mini_model_dir):
+    result = run("score", "--page", "--model", mini_model_dir, "<html><body></body></html>")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_label_thread_summary_rolls_up_threads_and_authors(mini_model_dir, tmp_path):
+    source = tmp_path / "comments.csv"
+    source.write_text(
+        "id,thread,author,parent,text\n"
+        "1,t1,ann,,The council met on Monday.\n"
+        "2,t1,bob,1,They lie to you!! Wake up!!\n"
+        "3,t2,ann,,What a farce this vote was.\n"
+        "4,t2,cat,3,\n"
+    )
+    out = tmp_path / "threads.json"
+    result = run(
+        "label",
+        "--model",
+        mini_model_dir,
+        source,
+        "-o",
+        tmp_path / "o.jsonl",
+        "--thread-summary",
+        out,
+    )
+    assert result.exit_code == 3  # row 4 is empty: an error row, still counted
+    rollup = json.loads(out.read_text())
+    threads = {t["thread"]: t for t in rollup["threads"]}
+    authors = {a["author"]: a for a in rollup["authors"]}
+    assert threads["t1"]["rows"] == 2 and threads["t2"]["rows"] == 2
+    assert authors["ann"]["rows"] == 2 and authors["cat"]["errors"] == 1
+    assert sum(t["rows"] for t in rollup["threads"]) == 4
