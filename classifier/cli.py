@@ -484,6 +484,101 @@ def labels_check_cli(label_paths, threshold, review, as_json):
         raise _failure(f"{len(result.errors)} errors in the labels; first: {result.errors[0]}")
 
 
+@labels_cli.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--from",
+    "fmt",
+    required=True,
+    type=click.Choice(["doccano", "label-studio", "prodigy", "fasttext", "csv"]),
+    help="The tool that wrote FILE.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Label file to write."
+)
+@click.option(
+    "--map",
+    "label_map",
+    multiple=True,
+    metavar="THEIRS=OURS",
+    help="Rename a label (repeatable); THEIRS=- drops its rows.",
+)
+@click.option("--skip-bad", is_flag=True, help="Write the good rows even when some are bad.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+def labels_import_cli(file, fmt, output, label_map, skip_bad, as_json):
+    """Import labels from an annotation tool's export into a credscore label file.
+
+    Only accepted Prodigy answers become labels: rejected and ignored ones are dropped and
+    counted (a rejected label says what a text is not, not what it is). Every row that cannot
+    be imported is listed as file:line; then nothing is written, unless --skip-bad.
+
+    \b
+    Examples:
+        credscore labels import project.json --from label-studio -o mine.jsonl
+        credscore labels import subj.jsonl --from doccano --map SUBJ=opinion --map OBJ=reporting -o subj.jsonl
+        credscore train --labels labels/ --labels mine.jsonl
+    """
+    from classifier.outputs import render_json
+    from training.annotations import import_labels, parse_label_map
+
+    result = import_labels(
+        file, fmt, output, label_map=parse_label_map(label_map), skip_bad=skip_bad
+    )
+    for problem in result.bad:
+        click.echo(problem, err=True)
+    if as_json:
+        click.echo(render_json(result.to_dict()))
+    click.echo(f"credscore: {result.summary()}", err=True)
+    if not result.written:
+        raise _failure(
+            f"{len(result.bad)} rows of {file} cannot be imported; nothing written to {output} "
+            "(fix them, or --skip-bad to import the rest)"
+        )
+    click.echo(f"wrote {len(result.rows)} rows to {output}", err=True)
+
+
+@labels_cli.command(name="export")
+@labels_option
+@click.option(
+    "--to",
+    "fmt",
+    required=True,
+    type=click.Choice(["doccano", "label-studio", "prodigy", "fasttext", "csv"]),
+    help="The tool to write for.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write [default: stdout]."
+)
+@click.option(
+    "--map",
+    "label_map",
+    multiple=True,
+    metavar="OURS=THEIRS",
+    help="Rename a label on the way out (repeatable).",
+)
+def labels_export_cli(label_paths, fmt, output, label_map):
+    """Write labelled rows in an annotation tool's import format.
+
+    \b
+    Examples:
+        credscore labels export --to label-studio -o tasks.json
+        credscore labels export --labels mine.jsonl --to doccano --map opinion=SUBJ > mine-doccano.jsonl
+    """
+    from training.annotations import export_labels, parse_label_map
+    from training.dataset import load_dataset
+
+    dataset = load_dataset(label_paths)
+    for message in dataset.warnings:
+        _warn(message)
+    text = export_labels(
+        dataset.records, fmt, output, label_map=parse_label_map(label_map, to_ours=False)
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {len(dataset.records)} rows to {output}", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="credscore")
