@@ -579,6 +579,153 @@ def labels_export_cli(label_paths, fmt, output, label_map):
         click.echo(f"wrote {len(dataset.records)} rows to {output}", err=True)
 
 
+@cli.command(name="annotate")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--labels-out",
+    "answers",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Answers file (.jsonl): appended to, one fsynced line per answer; continued on restart.",
+)
+@model_option
+@click.option(
+    "--labels",
+    "label_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Labels already made: their texts and near duplicates are not offered "
+    "[default: the bundled labels/].",
+)
+@click.option(
+    "--random",
+    "random_share",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of rows drawn at random instead of by uncertainty.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the random draw.")
+@click.option("--annotator", help="Name recorded with each answer [default: the user name].")
+@click.option("--limit", type=click.IntRange(1), help="Stop after this many answers.")
+@click.option(
+    "--batch", type=click.IntRange(1), help="Export the next N rows instead (with --export)."
+)
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Task file to write with --batch.",
+)
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["doccano", "label-studio", "prodigy"]),
+    default="label-studio",
+    show_default=True,
+    help="Tool the --export file is for.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["txt", "csv", "tsv", "jsonl"]),
+    help="Input format [default: from each file's suffix].",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
+@click.option("--source-column", help="Column naming each row's source [default: 'source'].")
+@click.pass_context
+def annotate_cli(
+    ctx,
+    inputs,
+    answers,
+    model_path,
+    label_paths,
+    random_share,
+    seed,
+    annotator,
+    limit,
+    batch,
+    export_path,
+    export_format,
+    input_format,
+    text_column,
+    source_column,
+):
+    """Label the rows of INPUT files the model is least sure of, one key per answer.
+
+    Rows come most uncertain first (smallest margin between the two top scores), with a
+    --random share drawn at random; rows already labelled, or nearly the same as a labelled
+    row, are passed over. Keys: r reporting, o opinion, d disinformation, s skip, u undo, ?
+    help, q quit. Each answer is saved at once: a killed session loses at most the row on
+    screen, and a restart goes on where it stopped. Without a terminal, answers are read one
+    per line from standard input.
+
+    \b
+    Examples:
+        credscore annotate comments.csv --labels-out mine.jsonl --limit 100
+        printf 'o\nr\nq\n' | credscore annotate comments.csv --labels-out mine.jsonl
+        credscore annotate comments.csv --labels-out mine.jsonl --batch 200 --export tasks.json
+        credscore train --labels labels/ --labels mine.jsonl --output models/next
+    """
+    from classifier.inputs import InputSpec, expand_inputs
+    from training.annotate import export_batch, open_session, run_session
+
+    if (batch is None) != (export_path is None):
+        raise click.UsageError("--batch N and --export FILE go together")
+    spec = InputSpec(
+        paths=expand_inputs(tuple(inputs)),
+        input_format=input_format,
+        text_column=text_column,
+        source_column=source_column,
+    )
+    model = _load(model_path)
+    session, counts = open_session(
+        spec,
+        model,
+        answers,
+        labelled_paths=label_paths or None,
+        random_share=random_share,
+        seed=seed,
+        annotator=annotator,
+    )
+    click.echo(
+        f"credscore: {counts['rows']} input rows ({counts['unusable']} without text), "
+        f"{len(session.answers.rows)} answers already in {answers}",
+        err=True,
+    )
+    if session.answers.repaired:
+        _warn(f"{answers}: removed a last line cut short by a crash: {session.answers.repaired!r}")
+    if batch is not None:
+        written = export_batch(session, batch, export_path, export_format)
+        click.echo(f"wrote {written} rows to label to {export_path}", err=True)
+        return
+
+    if sys.stdin.isatty():
+
+        def read_key() -> str:
+            return click.getchar()
+
+    else:
+
+        def read_key() -> str:
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line
+
+    def write(text: str, end: str = "\n") -> None:
+        click.echo(text + end, nl=False)
+
+    try:
+        report = run_session(session, read_key=read_key, write=write, limit=limit)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        click.echo(
+            f"Interrupted: {len(session.answers.rows)} answers are saved in {answers}", err=True
+        )
+        ctx.exit(ExitCode.INTERRUPTED)
+    click.echo(f"credscore: {report.line()}", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="credscore")

@@ -26,4 +26,5 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     USAGE = 2
     ROW_ERRORS = 3  # a batch finished, but some rows are error rows
+    GATE_FAILED = 4  # a model fell short of a quality gate (promote, evaluate --min-...)
     INTERRUPTED = 130
