@@ -726,6 +726,181 @@ def annotate_cli(
     click.echo(f"credscore: {report.line()}", err=True)
 
 
+@cli.command(name="compare")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--on",
+    "files",
+    multiple=True,
+    required=True,
+    help="File to score with both (repeatable; any file 'label' reads).",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
+@click.option(
+    "--resamples",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(100),
+    help="Paired bootstrap resamples.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--top", default=5, show_default=True, type=click.IntRange(0), help="Rows shown per flip."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare_cli(old, new, files, text_column, resamples, seed, top, as_json):
+    """Score the same rows with model OLD and model NEW and show what changed.
+
+    On labelled files: per-label precision, recall and F1 of both, the change and its paired
+    bootstrap 95% interval. On every file: the rows whose label (or decision) flipped, per
+    from -> to, with the rows that moved most.
+
+    \b
+    Examples:
+        credscore compare models/default models/next --on held_out.jsonl
+        credscore compare models/default models/next --on comments.csv --on gold.tsv --json
+    """
+    from classifier.inputs import expand_inputs
+    from classifier.model import load_model
+    from classifier.outputs import render_json
+    from training.compare import compare, render_comparison
+
+    result = compare(
+        load_model(old),
+        load_model(new),
+        expand_inputs(tuple(files)),
+        resamples=resamples,
+        seed=seed,
+        top=top,
+        text_column=text_column,
+    )
+    click.echo(render_json(result) if as_json else render_comparison(result))
+
+
+def registry_option(command):
+    """``--registry DIR`` (or ``$CREDSCORE_REGISTRY``), passed as ``registry``."""
+    return click.option(
+        "--registry",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="CREDSCORE_REGISTRY",
+        help="Model registry folder [default: $CREDSCORE_REGISTRY, else registry/ in the "
+        "user's credscore folder].",
+    )(command)
+
+
+@cli.command(name="promote")
+@click.argument("new", type=click.Path(path_type=Path))
+@registry_option
+@click.option(
+    "--gold",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Labelled file the gate scores both models on (kept in the registry's config).",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0, 1),
+    help="How much worse than the current model NEW may be [default: the config's, else 0.01].",
+)
+@click.option("--force", is_flag=True, help="Promote even if the gate fails (recorded as forced).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def promote_cli(ctx, new, registry, gold, tolerance, force, as_json):
+    """Make model NEW the one in use, if on the gold file it is not worse than the current one.
+
+    The gate: NEW's macro-F1 on gold is at least the current model's minus the tolerance, and
+    each operating point in NEW's manifest reaches on gold the precision it promises, minus the
+    tolerance. A refused promotion exits with code 4 and changes nothing but the history.
+
+    \b
+    Examples:
+        credscore promote models/next --gold gold.jsonl
+        credscore promote models/next --force
+        credscore models rollback
+    """
+    from classifier.outputs import render_json
+    from training.registry import promote
+
+    result = promote(new, registry=registry, gold=gold, tolerance=tolerance, force=force)
+    if as_json:
+        click.echo(render_json(result))
+    for check in result.checks:
+        mark = "ok  " if check.passed else "FAIL"
+        click.echo(f"{mark} {check.name}: {check.detail}", err=True)
+    if result.note == "already current":
+        click.echo(
+            f"{new} is already the current model ({result.version}); nothing to do", err=True
+        )
+        return
+    if not result.promoted:
+        failed = "; ".join(
+            f"{c.name} {c.value:.3f} < {c.required:.3f}" if c.value is not None else c.name
+            for c in result.failed
+        )
+        click.echo(
+            f"Error: refused to promote {new}: {failed} on {result.gold} "
+            "(--force to promote anyway)",
+            err=True,
+        )
+        ctx.exit(ExitCode.GATE_FAILED)
+    if result.note:
+        _warn(result.note)
+    forced = " (forced past a failed gate)" if result.forced else ""
+    was = f", was {result.previous}" if result.previous else ""
+    click.echo(f"promoted {new} as {result.version}{forced}: now current{was}", err=True)
+
+
+@cli.group(name="models")
+def models_cli():
+    """The model registry: versions, and going back to one."""
+
+
+@models_cli.command(name="list")
+@registry_option
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+def models_list_cli(registry, as_json):
+    """List the registry's versions; the current one is marked with '*'.
+
+    \b
+    Examples:
+        credscore models list
+        credscore models list --registry /srv/credscore/registry --json
+    """
+    from dataclasses import asdict
+
+    from classifier.outputs import render_json
+    from training.registry import list_versions
+
+    versions = list_versions(registry)
+    if as_json:
+        click.echo(render_json([asdict(v) for v in versions]))
+        return
+    for v in versions:
+        f1 = f"{v.cv_macro_f1:.3f}" if v.cv_macro_f1 is not None else "-"
+        forced = " forced" if v.forced else ""
+        click.echo(
+            f"{'*' if v.current else ' '} {v.name}  sha256 {v.sha256[:12]}  rows {v.training_rows}"
+            f"  cv macro-F1 {f1}  promoted {v.promoted or '-'}{forced}"
+        )
+
+
+@models_cli.command(name="rollback")
+@registry_option
+@click.option("--to", "version", help="Version to make current [default: the one before].")
+def models_rollback_cli(registry, version):
+    """Make the previous version (or --to VERSION) current again, with one atomic switch.
+
+    \b
+    Examples:
+        credscore models rollback
+        credscore models rollback --to v0002
+    """
+    from training.registry import rollback
+
+    was, now = rollback(registry=registry, to=version)
+    click.echo(f"rolled back: {now} is current (was {was})", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="credscore")
