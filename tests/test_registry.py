@@ -14,6 +14,7 @@ from classifier.errors import ExitCode, ModelError
 from classifier.model import load_model
 from training.dataset import load_dataset
 from training.registry import (
+    DEFAULT,
     RegistryError,
     history,
     list_versions,
@@ -84,9 +85,12 @@ def test_promote_gate_force_and_rollback(mini_model_dir, worse_model_dir, tmp_pa
     assert promote(worse_model_dir, registry=registry).note == "already current"
     assert rollback(registry=registry) == ("v0002", "v0001")
     assert registry_current(registry).name == "v0001"
-    with pytest.raises(RegistryError, match="v0001 is the oldest version"):
+    # back past the first version: the default model is in use again, as before
+    assert rollback(registry=registry) == ("v0001", DEFAULT)
+    assert registry_current(registry) is None
+    with pytest.raises(RegistryError, match="the default model is in use"):
         rollback(registry=registry)
-    assert rollback(registry=registry, to="v0002") == ("v0001", "v0002")
+    assert rollback(registry=registry, to="v0002") == (DEFAULT, "v0002")
     versions = list_versions(registry)
     assert [(v.name, v.current, v.forced) for v in versions] == [
         ("v0001", False, False),
@@ -132,6 +136,21 @@ def test_cli_refusal_has_its_own_exit_code(mini_model_dir, worse_model_dir, tmp_
     assert back.exit_code == 0 and back.stderr == "rolled back: v0001 is current (was v0002)\n"
     missing = run("models", "list", "--registry", tmp_path / "none")
     assert missing.exit_code == 1 and "no model registry here" in missing.stderr
+
+
+def test_the_first_promotion_is_gated_by_the_default_model(
+    mini_model_dir, worse_model_dir, tmp_path
+):
+    from classifier.model import default_model_dir
+
+    shutil.copytree(mini_model_dir, default_model_dir())  # the model in use before any promote
+    registry = tmp_path / "registry"
+    with pytest.raises(RegistryError, match="pass --gold FILE"):
+        promote(worse_model_dir, registry=registry)
+    refused = promote(worse_model_dir, registry=registry, gold=MINI_LABELS)
+    assert not refused.promoted and refused.failed[0].name == "macro-F1"
+    assert history(registry)[-1]["compared_with"] == str(default_model_dir())
+    assert registry_current(registry) is None
 
 
 def test_a_tampered_model_is_not_copied(mini_model_dir, tmp_path):

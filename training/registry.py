@@ -13,11 +13,12 @@ never a mixture. A version folder is never changed once it is in place, so a pro
 resolved ``current`` (see :func:`registry_current`) keeps reading one consistent model.
 
 **The gate.** ``promote`` makes a model current only if, on the gold file named in the config
-(or given once with ``--gold``, then kept), its macro-F1 is at least the current model's minus
-the tolerance, and every operating point in its manifest (``operating_points``: label,
-threshold, promised precision) reaches on gold the precision it promises minus the tolerance.
-A point that flags no gold row cannot be checked and is reported as such. ``force`` overrides a
-failed gate; the history says so.
+(or given once with ``--gold``, then kept), its macro-F1 is at least the current model's (the
+default model's, before the first promotion) minus the tolerance, and every operating point
+in its manifest (``operating_points``: label, threshold, promised precision) reaches on gold
+the precision it promises minus the tolerance. A point that flags no gold row cannot be
+checked and is reported as such. ``force`` overrides a failed gate; the history says so.
+Rolling back from the first version removes ``current``: the default model is in use again.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ TOLERANCE = 0.01
 CONFIG = "config.json"
 HISTORY = "history.jsonl"
 CURRENT = "current"
+#: What ``rollback`` returns when it goes back past the first version, to the default model.
+DEFAULT = "the default model"
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
@@ -234,6 +237,16 @@ def _copy_model(source: Path, folder: Path, version: str) -> Path:
     return target
 
 
+def _default_model() -> Any | None:
+    """The default model, which is the one in use while the registry has no current version."""
+    from classifier.model import default_model_dir
+
+    try:
+        return load_model(default_model_dir())
+    except ModelError:
+        return None
+
+
 def _precision_at(
     proba: Any, gold: list[str], label: str, threshold: float
 ) -> tuple[float | None, int]:
@@ -378,7 +391,7 @@ def promote(
         tol = float(config.get("tolerance", TOLERANCE))
         new = load_model(source)
         previous = _current_name(folder)
-        current = load_model(folder / previous) if previous else None
+        current = load_model(folder / previous) if previous else _default_model()
         if current is not None and current.sha256 == new.sha256:
             return PromoteResult(
                 False, False, previous, previous, config.get("gold"), tol, (), "already current"
@@ -405,6 +418,7 @@ def promote(
             "model": str(source.resolve()),
             "sha256": new.sha256,
             "from": previous,
+            "compared_with": str(current.path) if current is not None else None,
             "gold": gold_name,
             "tolerance": tol,
             "forced": forced,
@@ -431,15 +445,19 @@ def rollback(
 ) -> tuple[str, str]:
     """Make an earlier version current again: the one below the current, or ``to``.
 
+    Rolling back from the oldest version removes ``current``: the model in use is then the
+    default model again, as it was before the first promotion.
+
     Returns
     -------
     (str, str)
-        The version that was current and the one that is now.
+        The version that was current and the one that is now (:data:`DEFAULT` after rolling
+        back from the oldest version).
 
     Raises
     ------
     RegistryError
-        No registry, no earlier version, or no such version.
+        No current version, or no such version.
     ModelError
         The version to go back to no longer passes its checks.
     """
@@ -447,33 +465,37 @@ def rollback(
     with _locked(folder):
         names = _versions(folder)
         previous = _current_name(folder)
-        if previous is None:
-            raise RegistryError(f"{folder}: no current model to roll back from")
-        if to is None:
+        if previous is None and to is None:
+            raise RegistryError(
+                f"{folder}: no current version to roll back from (the default model is in use); "
+                "name one with --to"
+            )
+        if to is None and previous is not None:
             older = [n for n in names if int(n[1:]) < int(previous[1:])]
-            if not older:
-                raise RegistryError(
-                    f"{folder}: {previous} is the oldest version; nothing to roll back to"
-                )
-            to = older[-1]
+            to = older[-1] if older else None
         elif to not in names:
             raise RegistryError(f"{folder}: no version {to} (versions: {', '.join(names)})")
-        model = load_model(folder / to)
-        _switch(folder, to)
+        if to is None:
+            # the first version was promoted over the default model: go back to that one
+            (folder / CURRENT).unlink()
+            sha = None
+        else:
+            sha = load_model(folder / to).sha256
+            _switch(folder, to)
         _append_history(
             folder,
             {
                 "time": _now(),
                 "user": user or _user(),
                 "action": "rollback",
-                "sha256": model.sha256,
+                "sha256": sha,
                 "from": previous,
                 "to": to,
                 "result": "rolled back",
                 "forced": False,
             },
         )
-        return previous, to
+        return previous or DEFAULT, to or DEFAULT
 
 
 def list_versions(registry: str | Path | None = None) -> list[Version]:
