@@ -285,3 +285,9 @@ def test_installed_command_reads_answers_from_a_pipe(comments, tmp_path, mini_mo
     assert done.returncode == 0, done.stderr
     assert "\x1b[" not in done.stdout  # no colours into a pipe
     assert [r["label"] for r in lines_of(answers)] == ["disinformation", "opinion"]
+
+
+@pytest.mark.parametrize("command", ["annotate"])
+def test_help_has_examples(command):
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.stdout

@@ -311,3 +311,9 @@ def test_installed_command_exports_and_imports(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1] == f"wrote 24 rows to {back}"
     assert len(load_dataset([back]).records) == 24
+
+
+@pytest.mark.parametrize("command", ["labels import", "labels export"])
+def test_help_has_examples(command):
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.stdout

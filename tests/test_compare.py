@@ -134,3 +134,9 @@ def test_installed_command_compares(mini_model_dir, other_model_dir):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["files"][0]["rows"] == 24
+
+
+@pytest.mark.parametrize("command", ["compare"])
+def test_help_has_examples(command):
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.stdout

@@ -206,3 +206,9 @@ def test_installed_command_refuses_with_exit_code_4(mini_model_dir, worse_model_
     assert refused.returncode == 4, refused.stderr
     assert "Error: refused to promote" in refused.stderr and "Traceback" not in refused.stderr
     assert (registry / "current").resolve().name == "v0001"
+
+
+@pytest.mark.parametrize("command", ["promote", "models list", "models rollback"])
+def test_help_has_examples(command):
+    result = CliRunner().invoke(cli, [*command.split(), "--help"])
+    assert result.exit_code == 0 and "Examples:" in result.stdout
