@@ -752,13 +752,16 @@ def annotate_cli(
 def compare_cli(old, new, files, text_column, resamples, seed, top, as_json):
     """Score the same rows with model OLD and model NEW and show what changed.
 
+    OLD may be 'current': the model in use ($CREDSCORE_MODEL, else the registry's current
+    version, else the default model).
+
     On labelled files: per-label precision, recall and F1 of both, the change and its paired
     bootstrap 95% interval. On every file: the rows whose label (or decision) flipped, per
     from -> to, with the rows that moved most.
 
     \b
     Examples:
-        credscore compare models/default models/next --on held_out.jsonl
+        credscore compare current models/next --on held_out.jsonl
         credscore compare models/default models/next --on comments.csv --on gold.tsv --json
     """
     from classifier.inputs import expand_inputs
@@ -766,8 +769,17 @@ def compare_cli(old, new, files, text_column, resamples, seed, top, as_json):
     from classifier.outputs import render_json
     from training.compare import compare, render_comparison
 
+    if str(old) == "current" and not old.exists():
+        import os
+
+        from training.registry import registry_current
+
+        in_use = os.environ.get("CREDSCORE_MODEL") or registry_current()
+        old_model = load_model(in_use) if in_use else _load(None)
+    else:
+        old_model = load_model(old)
     result = compare(
-        load_model(old),
+        old_model,
         load_model(new),
         expand_inputs(tuple(files)),
         resamples=resamples,

@@ -140,3 +140,17 @@ def test_installed_command_compares(mini_model_dir, other_model_dir):
 def test_help_has_examples(command):
     result = CliRunner().invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0 and "Examples:" in result.stdout
+
+
+def test_old_may_be_the_model_in_use(mini_model_dir, other_model_dir, monkeypatch):
+    from training.registry import promote
+
+    args = ["compare", "current", str(other_model_dir), "--on", str(MINI_LABELS), "--json"]
+    monkeypatch.setenv("CREDSCORE_MODEL", str(mini_model_dir))
+    data = json.loads(CliRunner().invoke(cli, args).stdout)
+    assert data["old"]["path"] == str(mini_model_dir)
+    monkeypatch.delenv("CREDSCORE_MODEL")
+    promote(other_model_dir)  # the default registry, in the test's own user folder
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["old"]["path"].endswith("registry/v0001")
