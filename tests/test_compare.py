@@ -154,3 +154,12 @@ def test_old_may_be_the_model_in_use(mini_model_dir, other_model_dir, monkeypatc
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["old"]["path"].endswith("registry/v0001")
+
+
+def test_a_partly_labelled_file_gives_flips_only(mini_model_dir, other_model_dir, tmp_path):
+    path = tmp_path / "partly.csv"
+    path.write_text("text,label\nThe council met.,reporting\nWhat a farce!,\n")
+    result = compare(load_model(mini_model_dir), load_model(other_model_dir), [path]).files[0]
+    assert not result.labelled and result.gold_rows == 1 and result.macro_f1 is None
+    args = ["compare", str(mini_model_dir), str(other_model_dir), "--on", str(path)]
+    assert "only 1 of 2 rows have a gold label" in CliRunner().invoke(cli, args).stdout

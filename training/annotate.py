@@ -590,7 +590,7 @@ def run_session(
     write : callable
         ``write(text, end="\n")`` shows text to the user.
     limit : int, optional
-        Stop after this many answers.
+        Stop after this many answers (an undone answer does not count).
 
     Returns
     -------
@@ -600,7 +600,7 @@ def run_session(
     showing = session.next()
     try:
         while showing is not None:
-            if limit is not None and session.answered >= limit:
+            if limit is not None and session.answered - session.undone >= limit:
                 stopped = "limit"
                 break
             write(render_candidate(showing, session.model, number=len(session.answers.rows) + 1))

@@ -88,6 +88,7 @@ class FileComparison:
     unusable: int
     first_unusable: str | None
     labelled: bool
+    gold_rows: int  # usable rows with a gold label (all of them when ``labelled``)
     accuracy: Change | None
     macro_f1: Change | None
     labels: tuple[LabelChange, ...]
@@ -317,6 +318,7 @@ def compare_file(
         unusable=unusable,
         first_unusable=first,
         labelled=labelled,
+        gold_rows=sum(g is not None for g in gold),
         accuracy=accuracy,
         macro_f1=macro,
         labels=tuple(labels),
@@ -413,6 +415,11 @@ def render_comparison(result: Comparison, *, width: int = 88) -> str:
                 lines.append(f"{c.label:<16}{c.support:>8}")
                 for name in ("precision", "recall", "f1"):
                     lines.append(f"    {name:<10} {_signed(getattr(c, name))}")
+        elif f.gold_rows:
+            lines.append(
+                f"only {f.gold_rows} of {f.rows - f.unusable} rows have a gold label: "
+                "no metrics, only the flips"
+            )
         else:
             lines.append("no gold labels: only the flips")
         lines.append(f"label flipped on {f.flipped} of {f.rows - f.unusable} rows")
