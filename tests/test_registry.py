@@ -181,7 +181,7 @@ def test_readers_see_the_old_model_or_the_new_one_never_half(
 
     thread = threading.Thread(target=reader)
     thread.start()
-    for i in range(60):
+    for i in range(40):
         rollback(registry=registry, to="v0001" if i % 2 else "v0002")
     done.set()
     thread.join()
