@@ -58,7 +58,8 @@ def model_option(command):
         "model_path",
         type=click.Path(path_type=Path),
         envvar="CREDSCORE_MODEL",
-        help="Model folder [default: $CREDSCORE_MODEL, else the default model, trained on first use].",
+        help="Model folder [default: $CREDSCORE_MODEL, else the registry's current version, else "
+        "the default model, trained on first use].",
     )(command)
 
 
@@ -78,13 +79,14 @@ def _notify(message: str) -> None:
 
 
 def _model_dir(model_path: Path | None) -> Path:
-    """The model folder to use: ``--model`` (or ``$CREDSCORE_MODEL``), else the default model,
-    trained from the bundled labels when it is missing or stale."""
+    """The model folder to use: ``--model`` (or ``$CREDSCORE_MODEL``), else the registry's
+    current version, else the default model, trained from the bundled labels when it is missing
+    or stale."""
     if model_path is not None:
         return model_path
-    from training.default import ensure_default_model
+    from training.default import model_in_use
 
-    return ensure_default_model(_notify)
+    return model_in_use(_notify)
 
 
 def _load(model_path: Path | None) -> Any:
@@ -572,6 +574,429 @@ def _text_argument(text: str | None) -> str:
     if sys.stdin.isatty():
         raise click.UsageError("give TEXT, or pipe text on standard input")
     return sys.stdin.buffer.read().decode("utf-8", "replace")
+
+
+@labels_cli.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--from",
+    "fmt",
+    required=True,
+    type=click.Choice(["doccano", "label-studio", "prodigy", "fasttext", "csv"]),
+    help="The tool that wrote FILE.",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Label file to write."
+)
+@click.option(
+    "--map",
+    "label_map",
+    multiple=True,
+    metavar="THEIRS=OURS",
+    help="Rename a label (repeatable); THEIRS=- drops its rows.",
+)
+@click.option("--skip-bad", is_flag=True, help="Write the good rows even when some are bad.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import report as JSON.")
+def labels_import_cli(file, fmt, output, label_map, skip_bad, as_json):
+    """Import labels from an annotation tool's export into a credscore label file.
+
+    Only accepted Prodigy answers become labels: rejected and ignored ones are dropped and
+    counted (a rejected label says what a text is not, not what it is). Every row that cannot
+    be imported is listed as file:line; then nothing is written, unless --skip-bad.
+
+    \b
+    Examples:
+        credscore labels import project.json --from label-studio -o mine.jsonl
+        credscore labels import subj.jsonl --from doccano --map SUBJ=opinion --map OBJ=reporting -o subj.jsonl
+        credscore train --labels labels/ --labels mine.jsonl
+    """
+    from classifier.render import render_json
+    from training.annotations import import_labels, parse_label_map
+
+    result = import_labels(
+        file, fmt, output, label_map=parse_label_map(label_map), skip_bad=skip_bad
+    )
+    for problem in result.bad:
+        click.echo(problem, err=True)
+    if as_json:
+        click.echo(render_json(result.to_dict()))
+    click.echo(f"credscore: {result.summary()}", err=True)
+    if not result.written:
+        raise _failure(
+            f"{len(result.bad)} rows of {file} cannot be imported; nothing written to {output} "
+            "(fix them, or --skip-bad to import the rest)"
+        )
+    click.echo(f"wrote {len(result.rows)} rows to {output}", err=True)
+
+
+@labels_cli.command(name="export")
+@labels_option
+@click.option(
+    "--to",
+    "fmt",
+    required=True,
+    type=click.Choice(["doccano", "label-studio", "prodigy", "fasttext", "csv"]),
+    help="The tool to write for.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write [default: stdout]."
+)
+@click.option(
+    "--map",
+    "label_map",
+    multiple=True,
+    metavar="OURS=THEIRS",
+    help="Rename a label on the way out (repeatable).",
+)
+def labels_export_cli(label_paths, fmt, output, label_map):
+    """Write labelled rows in an annotation tool's import format.
+
+    \b
+    Examples:
+        credscore labels export --to label-studio -o tasks.json
+        credscore labels export --labels mine.jsonl --to doccano --map opinion=SUBJ > mine-doccano.jsonl
+    """
+    from training.annotations import export_labels, parse_label_map
+    from training.dataset import load_dataset
+
+    dataset = load_dataset(label_paths)
+    for message in dataset.warnings:
+        _warn(message)
+    text = export_labels(
+        dataset.records, fmt, output, label_map=parse_label_map(label_map, to_ours=False)
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        click.echo(f"wrote {len(dataset.records)} rows to {output}", err=True)
+
+
+@cli.command(name="annotate")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--labels-out",
+    "answers",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Answers file (.jsonl): appended to, one fsynced line per answer; continued on restart.",
+)
+@model_option
+@click.option(
+    "--labels",
+    "label_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Labels already made: their texts and near duplicates are not offered "
+    "[default: the bundled labels/].",
+)
+@click.option(
+    "--random",
+    "random_share",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of rows drawn at random instead of by uncertainty.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the random draw.")
+@click.option("--annotator", help="Name recorded with each answer [default: the user name].")
+@click.option("--limit", type=click.IntRange(1), help="Stop after this many answers.")
+@click.option(
+    "--batch", type=click.IntRange(1), help="Export the next N rows instead (with --export)."
+)
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Task file to write with --batch.",
+)
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["doccano", "label-studio", "prodigy"]),
+    default="label-studio",
+    show_default=True,
+    help="Tool the --export file is for.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["txt", "csv", "tsv", "jsonl"]),
+    help="Input format [default: from each file's suffix].",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
+@click.option("--source-column", help="Column naming each row's source [default: 'source'].")
+@click.pass_context
+def annotate_cli(
+    ctx,
+    inputs,
+    answers,
+    model_path,
+    label_paths,
+    random_share,
+    seed,
+    annotator,
+    limit,
+    batch,
+    export_path,
+    export_format,
+    input_format,
+    text_column,
+    source_column,
+):
+    """Label the rows of INPUT files the model is least sure of, one key per answer.
+
+    Rows come most uncertain first (smallest margin between the two top scores), with a
+    --random share drawn at random; rows already labelled, or nearly the same as a labelled
+    row, are passed over. Keys: r reporting, o opinion, d disinformation, s skip, u undo, ?
+    help, q quit. Each answer is saved at once: a killed session loses at most the row on
+    screen, and a restart goes on where it stopped. Without a terminal, answers are read one
+    per line from standard input.
+
+    \b
+    Examples:
+        credscore annotate comments.csv --labels-out mine.jsonl --limit 100
+        printf 'o\nr\nq\n' | credscore annotate comments.csv --labels-out mine.jsonl
+        credscore annotate comments.csv --labels-out mine.jsonl --batch 200 --export tasks.json
+        credscore train --labels labels/ --labels mine.jsonl --output models/next
+    """
+    from classifier.inputs import InputSpec, expand_inputs
+    from training.annotate import export_batch, open_session, run_session
+
+    if (batch is None) != (export_path is None):
+        raise click.UsageError("--batch N and --export FILE go together")
+    spec = InputSpec(
+        paths=expand_inputs(tuple(inputs)),
+        input_format=input_format,
+        text_column=text_column,
+        source_column=source_column,
+    )
+    model = _load(model_path)
+    session, counts = open_session(
+        spec,
+        model,
+        answers,
+        labelled_paths=label_paths or None,
+        random_share=random_share,
+        seed=seed,
+        annotator=annotator,
+    )
+    click.echo(
+        f"credscore: {counts['rows']} input rows ({counts['unusable']} without text), "
+        f"{len(session.answers.rows)} answers already in {answers}",
+        err=True,
+    )
+    if session.answers.repaired:
+        _warn(f"{answers}: removed a last line cut short by a crash: {session.answers.repaired!r}")
+    if batch is not None:
+        written = export_batch(session, batch, export_path, export_format)
+        click.echo(f"wrote {written} rows to label to {export_path}", err=True)
+        return
+
+    if sys.stdin.isatty():
+
+        def read_key() -> str:
+            return click.getchar()
+
+    else:
+
+        def read_key() -> str:
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line
+
+    def write(text: str, end: str = "\n") -> None:
+        click.echo(text + end, nl=False)
+
+    try:
+        report = run_session(session, read_key=read_key, write=write, limit=limit)
+    except KeyboardInterrupt:
+        click.echo("", err=True)
+        click.echo(
+            f"Interrupted: {len(session.answers.rows)} answers are saved in {answers}", err=True
+        )
+        ctx.exit(ExitCode.INTERRUPTED)
+    click.echo(f"credscore: {report.line()}", err=True)
+
+
+@cli.command(name="compare")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--on",
+    "files",
+    multiple=True,
+    required=True,
+    help="File to score with both (repeatable; any file 'label' reads).",
+)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
+@click.option(
+    "--resamples",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(100),
+    help="Paired bootstrap resamples.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option(
+    "--top", default=5, show_default=True, type=click.IntRange(0), help="Rows shown per flip."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare_cli(old, new, files, text_column, resamples, seed, top, as_json):
+    """Score the same rows with model OLD and model NEW and show what changed.
+
+    OLD may be 'current': the model in use ($CREDSCORE_MODEL, else the registry's current
+    version, else the default model).
+
+    On labelled files: per-label precision, recall and F1 of both, the change and its paired
+    bootstrap 95% interval. On every file: the rows whose label (or decision) flipped, per
+    from -> to, with the rows that moved most.
+
+    \b
+    Examples:
+        credscore compare current models/next --on held_out.jsonl
+        credscore compare models/default models/next --on comments.csv --on gold.tsv --json
+    """
+    from classifier.inputs import expand_inputs
+    from classifier.model import load_model
+    from classifier.render import render_json
+    from training.compare import compare, render_comparison
+
+    in_use = str(old) == "current" and not old.exists()
+    env = os.environ.get("CREDSCORE_MODEL")
+    old_model = _load((Path(env) if env else None) if in_use else old)
+    result = compare(
+        old_model,
+        load_model(new),
+        expand_inputs(tuple(files)),
+        resamples=resamples,
+        seed=seed,
+        top=top,
+        text_column=text_column,
+    )
+    click.echo(render_json(result) if as_json else render_comparison(result))
+
+
+def registry_option(command):
+    """``--registry DIR`` (or ``$CREDSCORE_REGISTRY``), passed as ``registry``."""
+    return click.option(
+        "--registry",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="CREDSCORE_REGISTRY",
+        help="Model registry folder [default: $CREDSCORE_REGISTRY, else registry/ in the "
+        "user's credscore folder].",
+    )(command)
+
+
+@cli.command(name="promote")
+@click.argument("new", type=click.Path(path_type=Path))
+@registry_option
+@click.option(
+    "--gold",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Labelled file the gate scores both models on (kept in the registry's config).",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0, 1),
+    help="How much worse than the current model NEW may be [default: the config's, else 0.01].",
+)
+@click.option("--force", is_flag=True, help="Promote even if the gate fails (recorded as forced).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def promote_cli(ctx, new, registry, gold, tolerance, force, as_json):
+    """Make model NEW the one in use, if on the gold file it is not worse than the current one.
+
+    The gate: NEW's macro-F1 on gold is at least the current model's minus the tolerance, and
+    each operating point in NEW's manifest reaches on gold the precision it promises, minus the
+    tolerance. A refused promotion exits with code 4 and changes nothing but the history.
+
+    \b
+    Examples:
+        credscore promote models/next --gold gold.jsonl
+        credscore promote models/next --force
+        credscore models rollback
+    """
+    from classifier.render import render_json
+    from training.registry import promote
+
+    result = promote(new, registry=registry, gold=gold, tolerance=tolerance, force=force)
+    if as_json:
+        click.echo(render_json(result))
+    for check in result.checks:
+        mark = "ok  " if check.passed else "FAIL"
+        click.echo(f"{mark} {check.name}: {check.detail}", err=True)
+    if result.note == "already current":
+        click.echo(
+            f"{new} is already the current model ({result.version}); nothing to do", err=True
+        )
+        return
+    if not result.promoted:
+        failed = "; ".join(
+            f"{c.name} {c.value:.3f} < {c.required:.3f}" if c.value is not None else c.name
+            for c in result.failed
+        )
+        click.echo(
+            f"Error: refused to promote {new}: {failed} on {result.gold} "
+            "(--force to promote anyway)",
+            err=True,
+        )
+        ctx.exit(ExitCode.GATE_FAILED)
+    if result.note:
+        _warn(result.note)
+    forced = " (forced past a failed gate)" if result.forced else ""
+    was = f", was {result.previous}" if result.previous else ""
+    click.echo(f"promoted {new} as {result.version}{forced}: now current{was}", err=True)
+
+
+@cli.group(name="models")
+def models_cli():
+    """The model registry: versions, and going back to one."""
+
+
+@models_cli.command(name="list")
+@registry_option
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+def models_list_cli(registry, as_json):
+    """List the registry's versions; the current one is marked with '*'.
+
+    \b
+    Examples:
+        credscore models list
+        credscore models list --registry /srv/credscore/registry --json
+    """
+    from dataclasses import asdict
+
+    from classifier.render import render_json
+    from training.registry import list_versions
+
+    versions = list_versions(registry)
+    if as_json:
+        click.echo(render_json([asdict(v) for v in versions]))
+        return
+    for v in versions:
+        f1 = f"{v.cv_macro_f1:.3f}" if v.cv_macro_f1 is not None else "-"
+        forced = " forced" if v.forced else ""
+        click.echo(
+            f"{'*' if v.current else ' '} {v.name}  sha256 {v.sha256[:12]}  rows {v.training_rows}"
+            f"  cv macro-F1 {f1}  promoted {v.promoted or '-'}{forced}"
+        )
+
+
+@models_cli.command(name="rollback")
+@registry_option
+@click.option("--to", "version", help="Version to make current [default: the one before].")
+def models_rollback_cli(registry, version):
+    """Make the previous version (or --to VERSION) current again, with one atomic switch.
+
+    \b
+    Examples:
+        credscore models rollback
+        credscore models rollback --to v0002
+    """
+    from training.registry import rollback
+
+    was, now = rollback(registry=registry, to=version)
+    click.echo(f"rolled back: {now} is current (was {was})", err=True)
 
 
 def main() -> None:

@@ -135,3 +135,15 @@ def test_bundled_labels_audit_is_clean():
     assert result.near_duplicates == ()
     assert result.rows >= 3000
     assert len(result.review) == 5
+
+
+def test_word_trigrams_are_the_vectorizer_analysis_annotate_shares():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from training.audit import WORD_PATTERN, jaccard, word_trigrams
+
+    reference = CountVectorizer(token_pattern=WORD_PATTERN, ngram_range=(3, 3)).build_analyzer()
+    texts = [r.text for r in read_records(MINI_LABELS)] + ["Don’t stop: it's A-OK, 3 x 4!", "a b"]
+    assert all(word_trigrams(t) == reference(t) for t in texts)
+    assert word_trigrams("a b") == [] and jaccard(set(), set()) == 0.0
+    assert jaccard({"a b c", "b c d"}, {"b c d"}) == 0.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -61,6 +62,25 @@ class Audit:
         return asdict(self)
 
 
+_WORDS = re.compile(WORD_PATTERN)
+
+
+def word_trigrams(text: str) -> list[str]:
+    """The lower-cased word 3-grams of ``text``: what near-duplicate detection compares.
+
+    The same analysis as scikit-learn's ``CountVectorizer(token_pattern=WORD_PATTERN,
+    ngram_range=(3, 3))``, as a function that ``credscore annotate`` shares.
+    """
+    words = _WORDS.findall(text.lower())
+    return [" ".join(words[i : i + 3]) for i in range(len(words) - 2)]
+
+
+def jaccard(first: set[str] | frozenset[str], second: set[str] | frozenset[str]) -> float:
+    """Jaccard similarity of two n-gram sets (0 when both are empty)."""
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
+
+
 def near_duplicates(
     records: list[Record], threshold: float = NEAR_DUPLICATE_JACCARD
 ) -> list[NearDuplicate]:
@@ -72,7 +92,7 @@ def near_duplicates(
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(token_pattern=WORD_PATTERN, ngram_range=(3, 3), binary=True)
+    vectorizer = CountVectorizer(analyzer=word_trigrams, binary=True)
     try:
         grams = vectorizer.fit_transform([r.text for r in records]).tocsr()
     except ValueError:  # no row has three words

@@ -69,6 +69,14 @@ def ensure_default_model(notify: Callable[[str], None] = lambda message: None) -
     return folder
 
 
+def model_in_use(notify: Callable[[str], None] = lambda message: None) -> Path:
+    """The model a command uses when given none: the registry's current version when there is
+    one (``credscore promote``), else the default model (trained first when needed)."""
+    from training.registry import registry_current
+
+    return registry_current() or ensure_default_model(notify)
+
+
 def _train_default(folder: Path, notify: Callable[[str], None]) -> None:
     from training.dataset import load_dataset
     from training.train import train
