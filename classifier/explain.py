@@ -51,10 +51,10 @@ class Explainer:
         """(text row, column, push towards the text's top label) of every explainable feature
         present in a text, one entry per (row, column)."""
         featurizer = self.model.featurizer
-        blocks, style, offset = featurizer.occurrences(texts)
+        words, style, offset = featurizer.explained_occurrences(texts)
         rows_parts, cols_parts, push_parts = [], [], []
-        if featurizer.word_ngrams and blocks:
-            rows, cols, norm, start = blocks[0]
+        if words is not None:
+            rows, cols, norm, start = words
             width = len(featurizer.idf_[0])
             push = featurizer.idf_[0][cols] / norm[rows] * self.directions[top[rows], start + cols]
             keys, where = np.unique(rows.astype(np.int64) * width + cols, return_inverse=True)

@@ -169,6 +169,24 @@ class Featurizer:
         columns = [STYLE_FEATURES.index(s) for s in self.style]
         return blocks, chunk.style(self._lexicons)[:, columns], offset
 
+    def explained_occurrences(self, texts: list[str]) -> tuple[Occurrences | None, np.ndarray, int]:
+        """What an explanation needs, without the character n-grams it never names: the word
+        block's occurrences (None without word features), the style columns and their start."""
+        chunk = Chunk(list(texts))
+        words = None
+        if self.word_ngrams:
+            rows, hashes = chunk.word_grams(self.word_ngrams)
+            idf = self.idf_[0]
+            col = self._indexes[0].lookup(hashes)
+            found = col >= 0
+            rows, col = rows[found], col[found]
+            norm = np.sqrt(np.bincount(rows, weights=(idf * idf)[col], minlength=chunk.n))
+            norm[norm == 0] = 1.0
+            words = (rows, col, norm, 0)
+        columns = [STYLE_FEATURES.index(s) for s in self.style]
+        offset = self.n_features - len(self.style)
+        return words, chunk.style(self._lexicons)[:, columns], offset
+
     def decision(self, texts: list[str], coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         """``features(texts) @ coef.T + intercept`` without building the feature matrix.
 

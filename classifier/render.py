@@ -19,15 +19,34 @@ def render_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def wrap(text: str, width: int, *, indent: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` characters (a longer word gets its own line).
+
+    A greedy fill over the words, as ``textwrap.wrap`` does for plain prose, at a fraction of its
+    cost: a pasted page of a million characters is rendered in well under a second.
+    """
+    lines: list[str] = []
+    line: list[str] = []
+    room = width - len(indent)
+    used = -1
+    for word in text.split():
+        if line and used + 1 + len(word) > room:
+            lines.append(indent + " ".join(line))
+            line, used = [], -1
+        line.append(word)
+        used += 1 + len(word)
+    if line:
+        lines.append(indent + " ".join(line))
+    return lines
+
+
 def render_table(result: DocumentScore, *, width: int = 88) -> str:
     """A readable report: each segment's label, scores, text and terms, then the summary."""
     lines = []
     for n, s in enumerate(result.segments, 1):
         scores = "  ".join(f"{SHORT[label]} {s.scores[label]:.2f}" for label in LABELS)
         lines.append(f"[{n}] {s.label:<15} {scores}")
-        lines += textwrap.wrap(
-            s.segment.text, width, initial_indent="    ", subsequent_indent="    "
-        )
+        lines += wrap(s.segment.text, width, indent="    ")
         if s.terms:
             lines.append("    terms: " + ", ".join(term for term, _ in s.terms))
     shares = ", ".join(f"{label} {share:.0%}" for label, share in result.shares.items())

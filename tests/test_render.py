@@ -34,3 +34,17 @@ def test_metrics_table():
 def test_info_lists_the_manifest(mini_model_dir):
     text = render_info(load_model(mini_model_dir).manifest, "somewhere")
     assert "model: somewhere" in text and "scikit-learn" in text
+
+
+def test_wrap_fills_lines_as_textwrap_does_for_prose():
+    import textwrap
+
+    from classifier.render import wrap
+
+    text = ("Officials said 40 people were evacuated on Tuesday after the river rose. " * 9).strip()
+    for width in (20, 40, 88):
+        assert wrap(text, width, indent="    ") == textwrap.wrap(
+            text, width, initial_indent="    ", subsequent_indent="    "
+        )
+    assert wrap("a " + "x" * 50, 20) == ["a", "x" * 50]
+    assert wrap("   ", 20) == []
