@@ -130,16 +130,33 @@ def _json_line(record: dict[str, Any]) -> str:
         return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formula(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, with a leading ``'``: the cell
+    then shows as the text it is (OWASP's advice); numbers and other cells unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class RowWriter:
     """Writes batch records as JSONL, CSV or TSV to an open text stream.
 
     A delimited file's columns are the fields of the first records written, plus
-    ``extra_fields`` (JSON) for keys that appear only later, so no field is ever dropped.
+    ``extra_fields`` (JSON) for keys that appear only later, so no field is ever dropped. Text
+    cells that a spreadsheet would read as formulas get a leading ``'`` unless ``formulas``
+    (JSONL is never changed: it is not opened in spreadsheets).
     """
 
-    def __init__(self, handle: IO[str], fmt: str, *, header: list[str] | None = None):
+    def __init__(
+        self, handle: IO[str], fmt: str, *, header: list[str] | None = None, formulas: bool = False
+    ):
         self.handle, self.fmt = handle, fmt
         self.header = header
+        self.cell = (lambda value: value) if formulas else guard_formula
         delimiter = "\t" if fmt == "tsv" else ","
         self._csv = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
 
@@ -163,7 +180,7 @@ class RowWriter:
             extra = {k: v for k, v in r.items() if k not in known}
             if extra:
                 r["extra_fields"] = json.dumps(extra, ensure_ascii=False)
-            self._csv.writerow(["" if r.get(k) is None else r.get(k) for k in self.header])
+            self._csv.writerow(["" if r.get(k) is None else self.cell(r[k]) for k in self.header])
 
 
 def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:
