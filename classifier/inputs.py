@@ -6,13 +6,16 @@ scored still comes out, carrying an ``error`` instead of a ``text``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
 import json
 import re
 import sys
-from collections.abc import Iterator
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -24,6 +27,22 @@ from classifier.errors import InputError
 FORMATS = ("txt", "csv", "tsv", "jsonl")
 _LONG_NUMBER = re.compile(r"\d{19}")
 STDIN = "-"
+#: A quoted CSV/TSV field may run over at most this many physical lines. One that runs longer,
+#: or to the end of the file, is taken for a stray quote: its first line becomes an error row
+#: and the lines after it are read again as rows (see the README's "Batch labelling").
+QUOTED_FIELD_MAX_LINES = 10_000
+#: The longest integer a JSON line may hold: Python's limit on converting digits to an int.
+_MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+_BOM = "\ufeff"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800" in JSON: maybe a lone half
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_KINDS = {
+    dict: "an object",
+    list: "a list",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
 
 
 @dataclass(frozen=True)
@@ -115,24 +134,64 @@ def check_inputs(spec: InputSpec) -> None:
     Raises
     ------
     InputError
-        Missing file, unknown format, or an encoding in which a line break is not one byte.
+        Missing file, unknown format, closed standard input, or an unusable ``--encoding``
+        (unknown, not a text encoding, or one in which a line break is not one byte); the
+        message of an encoding problem starts with ``--encoding``.
     """
-    if "\n".encode(spec.encoding) != b"\n":
-        raise InputError(
-            f"--encoding {spec.encoding}: only encodings where a line break is one byte can be "
-            "streamed (utf-8, latin-1, cp1252, ...)"
-        )
+    _line_encoding(spec.encoding)
     for path in spec.paths:
         input_format(path, spec.input_format)
         if path != STDIN and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
     if spec.paths.count(STDIN) > 1:
         raise InputError("standard input ('-') can be read only once")
+    if STDIN in spec.paths:
+        _stdin_bytes()
+
+
+def _line_encoding(encoding: str) -> str:
+    """The codec that decodes one line of ``encoding``, or an InputError saying why none does.
+
+    ``utf-8-sig`` decodes as ``utf-8``: the byte-order mark is taken off the first line of
+    every input whatever the encoding, and a later line keeps one as a character.
+    """
+    shown = repr(encoding if len(encoding) <= 40 else encoding[:40] + "...")
+    try:
+        codec = codecs.lookup(encoding)
+    except (LookupError, ValueError):
+        raise InputError(
+            f"--encoding {shown}: unknown encoding; use utf-8, latin-1, cp1252, ..."
+        ) from None
+    if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib: not bytes <-> text
+        raise InputError(
+            f"--encoding {shown}: not a text encoding; use utf-8, latin-1, cp1252, ..."
+        )
+    name = "utf-8" if codec.name == "utf-8-sig" else codec.name
+    try:
+        one_byte = "\n".encode(name) == b"\n" and b"\n".decode(name) == "\n"
+    except (UnicodeError, ValueError, TypeError):
+        one_byte = False
+    if not one_byte:
+        raise InputError(
+            f"--encoding {shown}: only encodings where a line break is one byte can be "
+            "streamed (utf-8, latin-1, cp1252, ...)"
+        )
+    return name
+
+
+def _stdin_bytes() -> IO[bytes]:
+    """The process's standard input as bytes; an InputError when it is closed (``<&-``)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError(
+            "standard input is closed: nothing to read for '-'; pipe rows in or name a file"
+        )
+    return stream
 
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == STDIN:
-        return contextlib.nullcontext(sys.stdin.buffer)  # never close the process's stdin
+        return contextlib.nullcontext(_stdin_bytes())  # never close the process's stdin
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
     if path.endswith(".gz"):
         return gzip.GzipFile(fileobj=raw, mode="rb")
@@ -146,27 +205,36 @@ class _Lines:
         self.handle, self.path, self.spec, self.position = handle, path, spec, position
         self.number = 0
         self.bad: dict[int, str] = {}
+        self.encoding = _line_encoding(spec.encoding)
         raw = getattr(handle, "fileobj", None) or handle
         self._tell = raw.tell if path != STDIN and raw.seekable() else None
 
     def __iter__(self) -> Iterator[str]:
-        for data in self.handle:
-            self.number += 1
-            try:
-                line = data.decode(self.spec.encoding)
-            except UnicodeDecodeError as exc:
-                problem = (
-                    f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
-                )
-                if not self.spec.errors_as_rows:
-                    raise InputError(
-                        f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
-                    ) from None
-                self.bad[self.number] = problem
-                line = data.decode(self.spec.encoding, errors="replace")
-            if self._tell is not None and not self.number % 1024:  # progress needs no more
-                self.position.done = self.position.previous_files + self._tell()
-            yield line
+        try:
+            for data in self.handle:
+                self.number += 1
+                try:
+                    line = data.decode(self.encoding)
+                except UnicodeDecodeError as exc:
+                    problem = f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
+                    if not self.spec.errors_as_rows:
+                        raise InputError(
+                            f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
+                        ) from None
+                    self.bad[self.number] = problem
+                    line = data.decode(self.encoding, errors="replace")
+                if self.number == 1 and line.startswith(_BOM):  # "CSV UTF-8" of spreadsheets
+                    line = line[1:]
+                if self._tell is not None and not self.number % 1024:  # progress needs no more
+                    self.position.done = self.position.previous_files + self._tell()
+                yield line
+        except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
+            if not self.number:
+                raise InputError(f"{self.path}: cannot read ({exc})") from None
+            raise InputError(
+                f"{self.path}: damaged gzip data after line {self.number} ({exc}); "
+                "fix or fetch the file again"
+            ) from None
 
 
 def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
@@ -176,16 +244,24 @@ def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
 
 def _row(fields: dict[str, Any], spec: InputSpec, where: str, error: str | None = None) -> Row:
     """A row from its fields, checking the text column."""
+    text = fields.get(spec.text_column)
     if error is None:
         if spec.id_column and spec.id_column not in fields:
             error = f"missing column '{spec.id_column}'"
-        elif spec.text_column not in fields or fields[spec.text_column] is None:
+        elif text is None:
             error = f"missing column '{spec.text_column}'"
-        elif not str(fields[spec.text_column]).strip():
+        elif not isinstance(text, str):  # a JSON value: its Python repr is no text to score
+            error = f"{spec.text_column} is not a string ({json_kind(text)})"
+        elif not text.strip():
             error = "empty text"
     if error:
         return Row(fields, None, _source(fields, spec), where, f"{where}: {error}")
-    return Row(fields, str(fields[spec.text_column]), _source(fields, spec), where)
+    return Row(fields, text, _source(fields, spec), where)
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, for messages: "an object", "a list", "a number", "a boolean"."""
+    return _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 def _txt(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
@@ -201,15 +277,85 @@ def _document(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     yield _row({"file": lines.path, spec.text_column: text}, spec, lines.path, problem)
 
 
-def _parse_json(line: str) -> Any:
-    """One JSON value: orjson (a third of the cost), or the standard library for its error
-    messages and for long numbers (orjson reads an integer beyond 64 bits as a float)."""
-    if _LONG_NUMBER.search(line):
-        return json.loads(line)
+class JSONLineError(ValueError):
+    """A line that holds no JSON value credscore can read; the message says why."""
+
+
+def parse_json(line: str) -> Any:
+    """One JSON value, every string of it encodable as UTF-8.
+
+    orjson reads most lines (a third of the cost); the standard library reads the rest, for
+    its error messages and for long numbers (orjson reads an integer beyond 64 bits as a
+    float). What orjson refuses is refused here too: nesting too deep for the stack, numbers
+    Python will not convert (over 4,300 digits), ``NaN`` and infinities (no JSON has them, and an
+    output row could not carry them). A lone surrogate escape (``"\\ud800"``) reads as U+FFFD.
+
+    Raises
+    ------
+    JSONLineError
+        The line is not valid JSON, or not JSON credscore reads; the message says why.
+    """
+    if not _LONG_NUMBER.search(line):
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
+        value = json.loads(line, parse_int=_int, parse_constant=_constant, parse_float=_float)
+    except json.JSONDecodeError as exc:
+        raise JSONLineError(f"not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise JSONLineError("not valid JSON (nested too deeply)") from None
+    return _without_surrogates(value) if _SURROGATE_ESCAPE.search(line) else value
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_DIGITS:
+        raise JSONLineError(
+            f"not valid JSON (a number of {len(digits.lstrip('-'))} digits; "
+            f"credscore reads at most {_MAX_DIGITS})"
+        )
+    return int(digits)
+
+
+def _float(digits: str) -> float:
+    value = float(digits)
+    if value in (float("inf"), float("-inf")):
+        raise JSONLineError(f"not valid JSON (the number {digits[:20]} is too large)")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise JSONLineError(f"not valid JSON ({name} is not a JSON value)")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with every surrogate code point of its strings (keys too) as U+FFFD.
+
+    Iterative, as the value may be nested as deep as the parser allows.
+    """
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            for i, element in enumerate(item):
+                if isinstance(element, str):
+                    item[i] = _SURROGATES.sub("\ufffd", element)
+                elif isinstance(element, (list, dict)):
+                    stack.append(element)
+        elif isinstance(item, dict):
+            cleaned = {
+                _SURROGATES.sub("\ufffd", k): _SURROGATES.sub("\ufffd", v)
+                if isinstance(v, str)
+                else v
+                for k, v in item.items()
+            }
+            item.clear()
+            item.update(cleaned)
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+    return value
 
 
 def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
@@ -221,9 +367,9 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
             yield _row({}, spec, where, lines.bad[lines.number])
             continue
         try:
-            fields = _parse_json(line)
-        except json.JSONDecodeError as exc:
-            yield _row({}, spec, where, f"not valid JSON ({exc.msg})")
+            fields = parse_json(line)
+        except JSONLineError as exc:
+            yield _row({}, spec, where, str(exc))
             continue
         if not isinstance(fields, dict):
             yield _row({}, spec, where, "not a JSON object")
@@ -231,11 +377,91 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
         yield _row(fields, spec, where)
 
 
+class _QuoteTooLong(Exception):
+    """A quoted field ran over :data:`QUOTED_FIELD_MAX_LINES` lines."""
+
+
+class _RecordLines:
+    """The lines a CSV reader takes, keeping those of the record being read, so that a quoted
+    field that never closes can be cut back to its first line and the lines after it re-read."""
+
+    def __init__(self, lines: Iterable[str]):
+        self.source = iter(lines)
+        self.number = 0  # of the last line taken from the source
+        self.record: list[tuple[int, str]] = []  # (line number, line) of the current record
+        self.replay: deque[tuple[int, str]] = deque()
+        self.ended = False  # the source ran out while reading the current record
+        self.limit = QUOTED_FIELD_MAX_LINES
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.replay:
+            item = self.replay.popleft()
+        else:
+            try:
+                line = next(self.source)
+            except StopIteration:
+                self.ended = True
+                raise
+            self.number += 1
+            item = (self.number, line)
+        self.record.append(item)
+        if len(self.record) > self.limit:
+            raise _QuoteTooLong
+        return item[1]
+
+
+def read_delimited(
+    lines: Iterable[str], delimiter: str
+) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
+    """Each CSV/TSV record of ``lines`` as ``(first line, last line, values, problem)``.
+
+    A record the csv module cannot parse gives ``values`` None and a ``problem``, and reading
+    goes on with the next line. So does a quoted field that never closes, or runs over
+    :data:`QUOTED_FIELD_MAX_LINES` lines: the record is cut back to the line the field starts
+    on (the problem names it), and the lines after it are read again, as records of their own.
+    A blank line gives ``values == []``. Line numbers count from 1.
+    """
+    csv.field_size_limit(2**31 - 1)  # the largest every platform's C long holds
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    source = _RecordLines(lines)
+    reader = csv.reader(source, delimiter=delimiter)
+    while True:
+        source.record.clear()
+        source.ended = False
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except _QuoteTooLong:
+            problem = (
+                f"a quoted field starts on this line and runs over {source.limit:,} lines; "
+                "close its quote"
+            )
+        except csv.Error as exc:
+            yield source.record[0][0], source.record[-1][0], None, f"not valid {kind} ({exc})"
+            continue
+        else:
+            # A record that ends before its last line's break never needs the next line; one
+            # that made the reader run out of lines is a quoted field still open at the end.
+            if not source.ended:
+                yield source.record[0][0], source.record[-1][0], values, None
+                continue
+            problem = "a quoted field starts on this line and is never closed; close its quote"
+        (first, _), *rest = source.record
+        source.replay.extendleft(reversed(rest))
+        yield first, first, None, problem
+
+
 def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
-    reader = csv.reader(lines, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
+    records = read_delimited(lines, delimiter)
+    for first, _, header, problem in records:
+        if header is None:
+            raise InputError(f"{lines.path}:{first}: in the header, {problem}")
+        break
+    else:
         return
     if spec.text_column not in header:
         raise InputError(
@@ -245,21 +471,24 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
         raise InputError(
             f"{lines.path}: no column '{spec.id_column}' (columns: {', '.join(header)})"
         )
-    first_line = lines.number + 1
-    for values in reader:
-        where = f"{lines.path}:{first_line}"
-        bad = [lines.bad[n] for n in range(first_line, lines.number + 1) if n in lines.bad]
-        first_line = lines.number + 1
+    for first, last, values, problem in records:
+        where = f"{lines.path}:{first}"
+        bad = None
+        if lines.bad:
+            bad = next((lines.bad[n] for n in range(first, last + 1) if n in lines.bad), None)
+        if values is None:
+            yield _row({}, spec, where, bad or problem)
+            continue
         if values == []:
             continue  # csv yields [] for a blank line: no record
         fields = dict(zip(header, values))
         if len(values) < len(header):
             problem = f"{len(values)} fields where the header has {len(header)}"
-            yield _row(fields, spec, where, bad[0] if bad else problem)
+            yield _row(fields, spec, where, bad or problem)
             continue
         if len(values) > len(header):
             fields["extra_fields"] = values[len(header) :]
-        yield _row(fields, spec, where, bad[0] if bad else None)
+        yield _row(fields, spec, where, bad)
 
 
 def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row]:
@@ -283,7 +512,6 @@ def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row
     """
     check_inputs(spec)
     position = position or Position()
-    csv.field_size_limit(sys.maxsize)
     for path in spec.paths:
         fmt = input_format(path, spec.input_format)
         try:
