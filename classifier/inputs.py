@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import orjson
 
@@ -189,12 +189,12 @@ def _stdin_bytes() -> IO[bytes]:
     return stream
 
 
-def _open_binary(path: str) -> IO[bytes]:
+def _open_binary(path: str) -> contextlib.AbstractContextManager[IO[bytes]]:
     if path == STDIN:
         return contextlib.nullcontext(_stdin_bytes())  # never close the process's stdin
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
     if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
     return raw
 
 
@@ -481,7 +481,7 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
             continue
         if values == []:
             continue  # csv yields [] for a blank line: no record
-        fields = dict(zip(header, values))
+        fields: dict[str, Any] = dict(zip(header, values))
         if len(values) < len(header):
             problem = f"{len(values)} fields where the header has {len(header)}"
             yield _row(fields, spec, where, bad or problem)
