@@ -134,10 +134,7 @@ def score_cli(text, model_path, as_json, terms):
     from classifier.outputs import render_json, render_table
     from classifier.score import score_text
 
-    if text is None:
-        if sys.stdin.isatty():
-            raise click.UsageError("give TEXT, or pipe text on standard input")
-        text = sys.stdin.read()
+    text = _text_to_score(text)
     result = score_text(text, _load(model_path), terms=terms)
     click.echo(render_json(result) if as_json else render_table(result))
 
@@ -487,3 +484,20 @@ def labels_check_cli(label_paths, threshold, review, as_json):
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="credscore")
+
+
+def _text_to_score(text: str | None) -> str:
+    """TEXT, else standard input, with undecodable bytes as U+FFFD (the same length, so the
+    offsets hold); a usage error when standard input is a terminal or closed (``<&-``)."""
+    from classifier.inputs import without_surrogates
+
+    if text is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise click.UsageError("give TEXT, or pipe text on standard input")
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:
+            return without_surrogates(sys.stdin.read())
+        text = buffer.read().decode(sys.stdin.encoding or "utf-8", errors="replace")
+        # The line breaks a text-mode read gives (universal newlines), so offsets are as before.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return without_surrogates(text)  # argv holds undecodable bytes as lone surrogates

@@ -306,7 +306,7 @@ def parse_json(line: str) -> Any:
         raise JSONLineError(f"not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise JSONLineError("not valid JSON (nested too deeply)") from None
-    return _without_surrogates(value) if _SURROGATE_ESCAPE.search(line) else value
+    return without_surrogates(value) if _SURROGATE_ESCAPE.search(line) else value
 
 
 def _int(digits: str) -> int:
@@ -329,11 +329,10 @@ def _constant(name: str) -> Any:
     raise JSONLineError(f"not valid JSON ({name} is not a JSON value)")
 
 
-def _without_surrogates(value: Any) -> Any:
-    """``value`` with every surrogate code point of its strings (keys too) as U+FFFD.
-
-    Iterative, as the value may be nested as deep as the parser allows.
-    """
+def without_surrogates(value: Any) -> Any:
+    """``value`` (a string, or a JSON value) with every surrogate code point of its strings
+    (keys too) as U+FFFD, which keeps every string's length; lists and dicts are changed in
+    place, iteratively, as they may be nested as deep as the parser allows."""
     if isinstance(value, str):
         return _SURROGATES.sub("\ufffd", value)
     stack = [value]
