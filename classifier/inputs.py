@@ -464,11 +464,11 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
         return
     if spec.text_column not in header:
         raise InputError(
-            f"{lines.path}: no column '{spec.text_column}' (columns: {', '.join(header)}); use --text-column"
+            f"{lines.path}: no column '{spec.text_column}' (columns: {_columns(header)}); use --text-column"
         )
     if spec.id_column and spec.id_column not in header:
         raise InputError(
-            f"{lines.path}: no column '{spec.id_column}' (columns: {', '.join(header)})"
+            f"{lines.path}: no column '{spec.id_column}' (columns: {_columns(header)})"
         )
     for first, last, values, problem in records:
         where = f"{lines.path}:{first}"
@@ -488,6 +488,16 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
         if len(values) > len(header):
             fields["extra_fields"] = values[len(header) :]
         yield _row(fields, spec, where, bad)
+
+
+def _columns(header: list[str], *, most: int = 20) -> str:
+    """Column names for a one-line message: a name holding a line break or another control
+    character is shown quoted and escaped, a long one or a long list cut short."""
+    shown = [
+        name if name.isprintable() and len(name) <= 60 else repr(name[:60])
+        for name in header[:most]
+    ]
+    return ", ".join(shown) + (f", ... ({len(header)} columns)" if len(header) > most else "")
 
 
 def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row]:

@@ -290,3 +290,10 @@ def test_closed_standard_input_is_an_input_error(monkeypatch):
         check_inputs(spec)
     with pytest.raises(InputError, match=r"standard input is closed"):
         list(read_rows(spec))
+
+
+def test_header_error_is_one_line_whatever_the_column_names(tmp_path):
+    # A damaged header can hold a quoted line break: the message must stay one line.
+    with pytest.raises(InputError) as exc:
+        rows(tmp_path, "a.csv", '"tur\r\n",x\nrow,1\n')
+    assert "\n" not in str(exc.value) and "(columns: 'tur\\r\\n', x)" in str(exc.value)
