@@ -171,11 +171,21 @@ class RowWriter:
     def __init__(self, handle, fmt: str, *, header: list[str] | None = None):
         self.handle, self.fmt = handle, fmt
         self.header = header
-        self._csv = None
+        self._csv = self._quoted = None
         if fmt != "jsonl":
-            self._csv = csv.writer(
-                handle, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n"
+            delimiter = "\t" if fmt == "tsv" else ","
+            self._csv = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
+            # csv quotes a field holding "\n" (the line terminator) but not one holding a lone
+            # "\r", which every reader takes for a line break: such a row is written all quoted.
+            self._quoted = csv.writer(
+                handle, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL
             )
+
+    def _writerow(self, values: list[Any]) -> None:
+        lone_cr = any(isinstance(v, str) and "\r" in v for v in values)
+        writer = self._quoted if lone_cr else self._csv
+        assert writer is not None  # only delimited formats write rows
+        writer.writerow(values)
 
     def write(self, records: list[dict[str, Any]]) -> None:
         if self.fmt == "jsonl":
@@ -189,13 +199,13 @@ class RowWriter:
             for key in ("label", "model", "error", "extra_fields"):
                 if key not in self.header:
                     self.header.append(key)
-            self._csv.writerow(self.header)
+            self._writerow(self.header)
         known = set(self.header)
         for r in flat:
             extra = {k: v for k, v in r.items() if k not in known}
             if extra:
                 r["extra_fields"] = json.dumps(extra, ensure_ascii=False)
-            self._csv.writerow(["" if r.get(k) is None else r.get(k) for k in self.header])
+            self._writerow(["" if r.get(k) is None else r.get(k) for k in self.header])
 
 
 def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:
