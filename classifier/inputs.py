@@ -376,40 +376,43 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
         yield _row(fields, spec, where)
 
 
-class _QuoteTooLong(Exception):
-    """A quoted field ran over :data:`QUOTED_FIELD_MAX_LINES` lines."""
-
-
 class _RecordLines:
-    """The lines a CSV reader takes, keeping those of the record being read, so that a quoted
-    field that never closes can be cut back to its first line and the lines after it re-read."""
+    """Feeds a CSV reader lines, keeping those of the record being read, so that a quoted field
+    that never closes can be cut back to its first line and the lines after it read again."""
 
     def __init__(self, lines: Iterable[str]):
         self.source = iter(lines)
-        self.number = 0  # of the last line taken from the source
-        self.record: list[tuple[int, str]] = []  # (line number, line) of the current record
-        self.replay: deque[tuple[int, str]] = deque()
-        self.ended = False  # the source ran out while reading the current record
+        self.number = 0  # of the last line fed
+        self.record: list[str] = []  # the lines of the record being read
+        self.replay: deque[str] = deque()
+        self.ended = False  # the lines ran out inside a record
+        self.too_long = False  # a quoted field ran over the limit
         self.limit = QUOTED_FIELD_MAX_LINES
 
-    def __iter__(self) -> _RecordLines:
-        return self
-
-    def __next__(self) -> str:
-        if self.replay:
-            item = self.replay.popleft()
-        else:
-            try:
-                line = next(self.source)
-            except StopIteration:
+    def lines(self) -> Iterator[str]:
+        record, replay, source, limit = self.record, self.replay, self.source, self.limit
+        while True:
+            line = replay.popleft() if replay else next(source, None)
+            if line is None:
                 self.ended = True
-                raise
+                return
             self.number += 1
-            item = (self.number, line)
-        self.record.append(item)
-        if len(self.record) > self.limit:
-            raise _QuoteTooLong
-        return item[1]
+            record.append(line)
+            if len(record) > limit:
+                # Only a quoted field spans lines: a closing quote ends it, and the record.
+                self.too_long = True
+                yield '"\n'
+            else:
+                yield line
+
+    def cut(self) -> int:
+        """Cut the record back to its first line, to read the others again; that line's number."""
+        first = self.number - len(self.record) + 1
+        self.replay.extendleft(reversed(self.record[1:]))
+        self.number = first
+        self.record.clear()
+        self.ended = self.too_long = False
+        return first
 
 
 def read_delimited(
@@ -425,33 +428,31 @@ def read_delimited(
     """
     csv.field_size_limit(2**31 - 1)  # the largest every platform's C long holds
     kind = "TSV" if delimiter == "\t" else "CSV"
-    source = _RecordLines(lines)
-    reader = csv.reader(source, delimiter=delimiter)
+    feed = _RecordLines(lines)
     while True:
-        source.record.clear()
-        source.ended = False
+        record = feed.record
         try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except _QuoteTooLong:
-            problem = (
-                f"a quoted field starts on this line and runs over {source.limit:,} lines; "
-                "close its quote"
-            )
+            # A record that ends at its last line's break never asks for the next line: one
+            # that made the lines run out is a quoted field still open at the end of the input.
+            for values in csv.reader(feed.lines(), delimiter=delimiter):
+                if feed.ended or feed.too_long:
+                    break
+                yield feed.number - len(record) + 1, feed.number, values, None
+                record.clear()
+            else:
+                return
         except csv.Error as exc:
-            yield source.record[0][0], source.record[-1][0], None, f"not valid {kind} ({exc})"
+            yield feed.number - len(record) + 1, feed.number, None, f"not valid {kind} ({exc})"
+            record.clear()
             continue
-        else:
-            # A record that ends before its last line's break never needs the next line; one
-            # that made the reader run out of lines is a quoted field still open at the end.
-            if not source.ended:
-                yield source.record[0][0], source.record[-1][0], values, None
-                continue
-            problem = "a quoted field starts on this line and is never closed; close its quote"
-        (first, _), *rest = source.record
-        source.replay.extendleft(reversed(rest))
-        yield first, first, None, problem
+        problem = f"runs over {feed.limit:,} lines" if feed.too_long else "is never closed"
+        first = feed.cut()
+        yield (
+            first,
+            first,
+            None,
+            f"a quoted field starts on this line and {problem}; close its quote",
+        )
 
 
 def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
