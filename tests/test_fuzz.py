@@ -264,8 +264,12 @@ def _txt(pick: Pick, values: list[str]) -> tuple[bytes, list[str | None]]:
 
 def _delimited(pick: Pick, values: list[str], delimiter: str) -> tuple[bytes, list[str | None]]:
     buffer = io.StringIO(newline="")
-    quoting = pick.choice((csv.QUOTE_MINIMAL, csv.QUOTE_ALL))
-    writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator="\r\n")
+    if pick.boolean():
+        writer = csv.writer(
+            buffer, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator="\r\n"
+        )
+    else:
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(["text", "source"])
     for value in values:
         writer.writerow([value, pick.choice(("a", "b", ""))])
@@ -716,7 +720,7 @@ def check_cli_label(run: LabelRun, model_dir: Path, folder: Path) -> str:
     read, labelled, errors = map(int, count.groups())
     assert read == labelled + errors and (result.exit_code == 3) == (errors > 0)
     if "--format" in run.options and run.options[run.options.index("--format") + 1] == "csv":
-        out = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+        out: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
     else:
         out = _jsonl_records(result.stdout)
     assert len(out) == read
