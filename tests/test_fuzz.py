@@ -686,10 +686,10 @@ def check_cli_score(case: ScoreCase, model_dir: Path) -> str:
     if case.as_json:
         args.append("--json")
     if case.text is not None:
-        args.append(case.text)
+        args += ["--", case.text]  # a TEXT that starts with "-" is an option to click otherwise
     result = _invoke(args, case.stdin)
     if result.exit_code == 0 and case.as_json:
-        out = json.loads(result.stdout, parse_constant=_no_constant)
+        out = json.loads(result.stdout_bytes.decode("utf-8"), parse_constant=_no_constant)
         for s in out["segments"]:
             assert abs(sum(s["scores"].values()) - 1) < 1e-9
             if case.text is not None:
@@ -719,10 +719,12 @@ def check_cli_label(run: LabelRun, model_dir: Path, folder: Path) -> str:
     assert count, result.stderr
     read, labelled, errors = map(int, count.groups())
     assert read == labelled + errors and (result.exit_code == 3) == (errors > 0)
+    # The bytes, strictly decoded: click's Result.stdout turns "\r\n" into "\n".
+    stdout = result.stdout_bytes.decode("utf-8")
     if "--format" in run.options and run.options[run.options.index("--format") + 1] == "csv":
-        out: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+        out: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(stdout, newline="")))
     else:
-        out = _jsonl_records(result.stdout)
+        out = _jsonl_records(stdout)
     assert len(out) == read
     for record in out:
         if record.get("error"):
