@@ -566,14 +566,20 @@ def labels_check_cli(label_paths, threshold, review, as_json):
 
 
 def _text_argument(text: str | None) -> str:
-    """TEXT as given, else standard input; undecodable bytes become U+FFFD either way."""
+    """TEXT, else standard input, with undecodable bytes as U+FFFD, one for one, so offsets
+    hold (argv holds them as lone surrogates); a usage error when standard input is a terminal
+    or closed (``<&-``)."""
+    from classifier.inputs import without_surrogates
+
     if text is not None:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return without_surrogates(text)
     if sys.stdin is None:
         raise click.UsageError("standard input is closed: give TEXT")
     if sys.stdin.isatty():
         raise click.UsageError("give TEXT, or pipe text on standard input")
-    return sys.stdin.buffer.read().decode("utf-8", "replace")
+    text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    # The line breaks a text-mode read gives (universal newlines), so offsets are as before.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @labels_cli.command(name="import")

@@ -6,24 +6,43 @@ scored still comes out, carrying an ``error`` instead of a ``text``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
 import json
 import re
 import sys
-from collections.abc import Iterator
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import orjson
 
-from classifier.errors import InputError
+from classifier.errors import InputError, OptionError
 
 FORMATS = ("txt", "csv", "tsv", "jsonl")
 _LONG_NUMBER = re.compile(r"\d{19}")
 STDIN = "-"
+#: A quoted CSV/TSV field may run over at most this many physical lines. One that runs longer,
+#: or to the end of the file, is taken for a stray quote: its first line becomes an error row
+#: and the lines after it are read again as rows (see the README's "Batch labelling").
+QUOTED_FIELD_MAX_LINES = 10_000
+#: The longest integer a JSON line may hold: Python's limit on converting digits to an int.
+_MAX_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+_BOM = "\ufeff"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800" in JSON: maybe a lone half
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_KINDS = {
+    dict: "an object",
+    list: "a list",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
 
 
 @dataclass(frozen=True)
@@ -118,27 +137,67 @@ def check_inputs(spec: InputSpec) -> None:
     Raises
     ------
     InputError
-        Missing file, unknown format, or an encoding in which a line break is not one byte.
+        Missing file, unknown format, closed standard input, or an unusable ``--encoding``
+        (unknown, not a text encoding, or one in which a line break is not one byte); the
+        message of an encoding problem starts with ``--encoding``.
     """
-    if "\n".encode(spec.encoding) != b"\n":
-        raise InputError(
-            f"--encoding {spec.encoding}: only encodings where a line break is one byte can be "
-            "streamed (utf-8, latin-1, cp1252, ...)"
-        )
+    _line_encoding(spec.encoding)
     for path in spec.paths:
         input_format(path, spec.input_format)
         if path != STDIN and not Path(path).is_file():
             raise InputError(f"{path}: no such file")
     if spec.paths.count(STDIN) > 1:
         raise InputError("standard input ('-') can be read only once")
+    if STDIN in spec.paths:
+        _stdin_bytes()
 
 
-def _open_binary(path: str) -> Any:
+def _line_encoding(encoding: str) -> str:
+    """The codec that decodes one line of ``encoding``, or an InputError saying why none does.
+
+    ``utf-8-sig`` decodes as ``utf-8``: the byte-order mark is taken off the first line of
+    every input whatever the encoding, and a later line keeps one as a character.
+    """
+    shown = repr(encoding if len(encoding) <= 40 else encoding[:40] + "...")
+    try:
+        codec = codecs.lookup(encoding)
+    except (LookupError, ValueError):
+        raise OptionError(
+            f"--encoding {shown}: unknown encoding; use utf-8, latin-1, cp1252, ..."
+        ) from None
+    if not getattr(codec, "_is_text_encoding", True):  # rot13, base64, zlib: not bytes <-> text
+        raise OptionError(
+            f"--encoding {shown}: not a text encoding; use utf-8, latin-1, cp1252, ..."
+        )
+    name = "utf-8" if codec.name == "utf-8-sig" else codec.name
+    try:
+        one_byte = "\n".encode(name) == b"\n" and b"\n".decode(name) == "\n"
+    except (UnicodeError, ValueError, TypeError):
+        one_byte = False
+    if not one_byte:
+        raise OptionError(
+            f"--encoding {shown}: only encodings where a line break is one byte can be "
+            "streamed (utf-8, latin-1, cp1252, ...)"
+        )
+    return name
+
+
+def _stdin_bytes() -> IO[bytes]:
+    """The process's standard input as bytes; an InputError when it is closed (``<&-``)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise InputError(
+            "standard input is closed: nothing to read for '-'; pipe rows in or name a file"
+        )
+    return stream
+
+
+def _open_binary(path: str) -> contextlib.AbstractContextManager[IO[bytes]]:
     if path == STDIN:
-        return contextlib.nullcontext(sys.stdin.buffer)  # never close the process's stdin
+        return contextlib.nullcontext(_stdin_bytes())  # never close the process's stdin
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
     if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
     return raw
 
 
@@ -149,27 +208,36 @@ class _Lines:
         self.handle, self.path, self.spec, self.position = handle, path, spec, position
         self.number = 0
         self.bad: dict[int, str] = {}
+        self.encoding = _line_encoding(spec.encoding)
         raw = getattr(handle, "fileobj", None) or handle
         self._tell = raw.tell if path != STDIN and raw.seekable() else None
 
     def __iter__(self) -> Iterator[str]:
-        for data in self.handle:
-            self.number += 1
-            try:
-                line = data.decode(self.spec.encoding)
-            except UnicodeDecodeError as exc:
-                problem = (
-                    f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
-                )
-                if not self.spec.errors_as_rows:
-                    raise InputError(
-                        f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
-                    ) from None
-                self.bad[self.number] = problem
-                line = data.decode(self.spec.encoding, errors="replace")
-            if self._tell is not None and not self.number % 1024:  # progress needs no more
-                self.position.done = self.position.previous_files + self._tell()
-            yield line
+        try:
+            for data in self.handle:
+                self.number += 1
+                try:
+                    line = data.decode(self.encoding)
+                except UnicodeDecodeError as exc:
+                    problem = f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
+                    if not self.spec.errors_as_rows:
+                        raise InputError(
+                            f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
+                        ) from None
+                    self.bad[self.number] = problem
+                    line = data.decode(self.encoding, errors="replace")
+                if self.number == 1 and line.startswith(_BOM):  # "CSV UTF-8" of spreadsheets
+                    line = line[1:]
+                if self._tell is not None and not self.number % 1024:  # progress needs no more
+                    self.position.done = self.position.previous_files + self._tell()
+                yield line
+        except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
+            if not self.number:
+                raise InputError(f"{self.path}: cannot read ({exc})") from None
+            raise InputError(
+                f"{self.path}: damaged gzip data after line {self.number} ({exc}); "
+                "fix or fetch the file again"
+            ) from None
 
 
 def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
@@ -179,16 +247,24 @@ def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
 
 def _row(fields: dict[str, Any], spec: InputSpec, where: str, error: str | None = None) -> Row:
     """A row from its fields, checking the text column."""
+    text = fields.get(spec.text_column)
     if error is None:
         if spec.id_column and spec.id_column not in fields:
             error = f"missing column '{spec.id_column}'"
-        elif spec.text_column not in fields or fields[spec.text_column] is None:
+        elif text is None:
             error = f"missing column '{spec.text_column}'"
-        elif not str(fields[spec.text_column]).strip():
+        elif not isinstance(text, str):  # a JSON value: its Python repr is no text to score
+            error = f"{spec.text_column} is not a string ({json_kind(text)})"
+        elif not text.strip():
             error = "empty text"
     if error:
         return Row(fields, None, _source(fields, spec), where, f"{where}: {error}")
-    return Row(fields, str(fields[spec.text_column]), _source(fields, spec), where)
+    return Row(fields, text, _source(fields, spec), where)
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, for messages: "an object", "a list", "a number", "a boolean"."""
+    return _JSON_KINDS.get(type(value), type(value).__name__)
 
 
 def _txt(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
@@ -204,15 +280,84 @@ def _document(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     yield _row({"file": lines.path, spec.text_column: text}, spec, lines.path, problem)
 
 
-def _parse_json(line: str) -> Any:
-    """One JSON value: orjson (a third of the cost), or the standard library for its error
-    messages and for long numbers (orjson reads an integer beyond 64 bits as a float)."""
-    if _LONG_NUMBER.search(line):
-        return json.loads(line)
+class JSONLineError(ValueError):
+    """A line that holds no JSON value credscore can read; the message says why."""
+
+
+def parse_json(line: str) -> Any:
+    """One JSON value, every string of it encodable as UTF-8.
+
+    orjson reads most lines (a third of the cost); the standard library reads the rest, for
+    its error messages and for long numbers (orjson reads an integer beyond 64 bits as a
+    float). What orjson refuses is refused here too: nesting too deep for the stack, numbers
+    Python will not convert (over 4,300 digits), ``NaN`` and infinities (no JSON has them, and an
+    output row could not carry them). A lone surrogate escape (``"\\ud800"``) reads as U+FFFD.
+
+    Raises
+    ------
+    JSONLineError
+        The line is not valid JSON, or not JSON credscore reads; the message says why.
+    """
+    if not _LONG_NUMBER.search(line):
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
+        value = json.loads(line, parse_int=_int, parse_constant=_constant, parse_float=_float)
+    except json.JSONDecodeError as exc:
+        raise JSONLineError(f"not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise JSONLineError("not valid JSON (nested too deeply)") from None
+    return without_surrogates(value) if _SURROGATE_ESCAPE.search(line) else value
+
+
+def _int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_DIGITS:
+        raise JSONLineError(
+            f"not valid JSON (a number of {len(digits.lstrip('-'))} digits; "
+            f"credscore reads at most {_MAX_DIGITS})"
+        )
+    return int(digits)
+
+
+def _float(digits: str) -> float:
+    value = float(digits)
+    if value in (float("inf"), float("-inf")):
+        raise JSONLineError(f"not valid JSON (the number {digits[:20]} is too large)")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise JSONLineError(f"not valid JSON ({name} is not a JSON value)")
+
+
+def without_surrogates(value: Any) -> Any:
+    """``value`` (a string, or a JSON value) with every surrogate code point of its strings
+    (keys too) as U+FFFD, which keeps every string's length; lists and dicts are changed in
+    place, iteratively, as they may be nested as deep as the parser allows."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            for i, element in enumerate(item):
+                if isinstance(element, str):
+                    item[i] = _SURROGATES.sub("\ufffd", element)
+                elif isinstance(element, (list, dict)):
+                    stack.append(element)
+        elif isinstance(item, dict):
+            cleaned = {
+                _SURROGATES.sub("\ufffd", k): _SURROGATES.sub("\ufffd", v)
+                if isinstance(v, str)
+                else v
+                for k, v in item.items()
+            }
+            item.clear()
+            item.update(cleaned)
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+    return value
 
 
 def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
@@ -224,9 +369,9 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
             yield _row({}, spec, where, lines.bad[lines.number])
             continue
         try:
-            fields = _parse_json(line)
-        except json.JSONDecodeError as exc:
-            yield _row({}, spec, where, f"not valid JSON ({exc.msg})")
+            fields = parse_json(line)
+        except JSONLineError as exc:
+            yield _row({}, spec, where, str(exc))
             continue
         if not isinstance(fields, dict):
             yield _row({}, spec, where, "not a JSON object")
@@ -234,35 +379,129 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
         yield _row(fields, spec, where)
 
 
+class _RecordLines:
+    """Feeds a CSV reader lines, keeping those of the record being read, so that a quoted field
+    that never closes can be cut back to its first line and the lines after it read again."""
+
+    def __init__(self, lines: Iterable[str]):
+        self.source = iter(lines)
+        self.number = 0  # of the last line fed
+        self.record: list[str] = []  # the lines of the record being read
+        self.replay: deque[str] = deque()
+        self.ended = False  # the lines ran out inside a record
+        self.too_long = False  # a quoted field ran over the limit
+        self.limit = QUOTED_FIELD_MAX_LINES
+
+    def lines(self) -> Iterator[str]:
+        record, replay, source, limit = self.record, self.replay, self.source, self.limit
+        while True:
+            line = replay.popleft() if replay else next(source, None)
+            if line is None:
+                self.ended = True
+                return
+            self.number += 1
+            record.append(line)
+            if len(record) > limit:
+                # Only a quoted field spans lines: a closing quote ends it, and the record.
+                self.too_long = True
+                yield '"\n'
+            else:
+                yield line
+
+    def cut(self) -> int:
+        """Cut the record back to its first line, to read the others again; that line's number."""
+        first = self.number - len(self.record) + 1
+        self.replay.extendleft(reversed(self.record[1:]))
+        self.number = first
+        self.record.clear()
+        self.ended = self.too_long = False
+        return first
+
+
+def read_delimited(
+    lines: Iterable[str], delimiter: str
+) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
+    """Each CSV/TSV record of ``lines`` as ``(first line, last line, values, problem)``.
+
+    A record the csv module cannot parse gives ``values`` None and a ``problem``, and reading
+    goes on with the next line. So does a quoted field that never closes, or runs over
+    :data:`QUOTED_FIELD_MAX_LINES` lines: the record is cut back to the line the field starts
+    on (the problem names it), and the lines after it are read again, as records of their own.
+    A blank line gives ``values == []``. Line numbers count from 1.
+    """
+    csv.field_size_limit(2**31 - 1)  # the largest every platform's C long holds
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    feed = _RecordLines(lines)
+    while True:
+        record = feed.record
+        try:
+            # A record that ends at its last line's break never asks for the next line: one
+            # that made the lines run out is a quoted field still open at the end of the input.
+            for values in csv.reader(feed.lines(), delimiter=delimiter):
+                if feed.ended or feed.too_long:
+                    break
+                yield feed.number - len(record) + 1, feed.number, values, None
+                record.clear()
+            else:
+                return
+        except csv.Error as exc:
+            yield feed.number - len(record) + 1, feed.number, None, f"not valid {kind} ({exc})"
+            record.clear()
+            continue
+        problem = f"runs over {feed.limit:,} lines" if feed.too_long else "is never closed"
+        first = feed.cut()
+        yield (
+            first,
+            first,
+            None,
+            f"a quoted field starts on this line and {problem}; close its quote",
+        )
+
+
 def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
-    reader = csv.reader(lines, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
+    records = read_delimited(lines, delimiter)
+    for first, _, header, problem in records:
+        if header is None:
+            raise InputError(f"{lines.path}:{first}: in the header, {problem}")
+        break
+    else:
         return
     if spec.text_column not in header:
         raise InputError(
-            f"{lines.path}: no column '{spec.text_column}' (columns: {', '.join(header)}); use --text-column"
+            f"{lines.path}: no column '{spec.text_column}' (columns: {_columns(header)}); use --text-column"
         )
     if spec.id_column and spec.id_column not in header:
         raise InputError(
-            f"{lines.path}: no column '{spec.id_column}' (columns: {', '.join(header)})"
+            f"{lines.path}: no column '{spec.id_column}' (columns: {_columns(header)})"
         )
-    first_line = lines.number + 1
-    for values in reader:
-        where = f"{lines.path}:{first_line}"
-        bad = [lines.bad[n] for n in range(first_line, lines.number + 1) if n in lines.bad]
-        first_line = lines.number + 1
+    for first, last, values, problem in records:
+        where = f"{lines.path}:{first}"
+        bad = None
+        if lines.bad:
+            bad = next((lines.bad[n] for n in range(first, last + 1) if n in lines.bad), None)
+        if values is None:
+            yield _row({}, spec, where, bad or problem)
+            continue
         if values == []:
             continue  # csv yields [] for a blank line: no record
         fields: dict[str, Any] = dict(zip(header, values))
         if len(values) < len(header):
             problem = f"{len(values)} fields where the header has {len(header)}"
-            yield _row(fields, spec, where, bad[0] if bad else problem)
+            yield _row(fields, spec, where, bad or problem)
             continue
         if len(values) > len(header):
             fields["extra_fields"] = values[len(header) :]
-        yield _row(fields, spec, where, bad[0] if bad else None)
+        yield _row(fields, spec, where, bad)
+
+
+def _columns(header: list[str], *, most: int = 20) -> str:
+    """Column names for a one-line message: a name holding a line break or another control
+    character is shown quoted and escaped, a long one or a long list cut short."""
+    shown = [
+        name if name.isprintable() and len(name) <= 60 else repr(name[:60])
+        for name in header[:most]
+    ]
+    return ", ".join(shown) + (f", ... ({len(header)} columns)" if len(header) > most else "")
 
 
 def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row]:
@@ -285,7 +524,6 @@ def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row
         (unless ``spec.errors_as_rows``).
     """
     position = position or Position()
-    csv.field_size_limit(sys.maxsize)
     for path in spec.paths:
         fmt = input_format(path, spec.input_format)
         try:

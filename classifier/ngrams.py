@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -108,6 +109,14 @@ def _classes(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return word, upper, lower, space
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(text: str) -> str:
+    """Each surrogate code point as U+FFFD: the same length, so every offset stays exact."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def _lower(text: str) -> str:
     """Lower case without changing the length (a character whose lower case is longer stays)."""
     low = text.lower()
@@ -120,12 +129,24 @@ class Chunk:
     """The code points of a chunk of texts and where their words are.
 
     Texts are laid out as ``" text " + NUL`` one after another, so no n-gram crosses a text.
+    A NUL inside a text counts as a space and each surrogate code point as U+FFFD; both keep
+    the text's length, and a text without either is featurized exactly as before.
     """
 
     def __init__(self, texts: list[str]):
         original = "\x00".join(f" {t} " for t in texts) + "\x00"
+        if original.count("\x00") > max(len(texts), 1):
+            # A NUL inside a text would read as the end of that text: it is a space instead
+            # (never a word character, never inside a character n-gram, as the separator is).
+            texts = [t.replace("\x00", " ") for t in texts]
+            original = "\x00".join(f" {t} " for t in texts) + "\x00"
         self.n = len(texts)
-        self.cp = np.frombuffer(original.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        try:
+            encoded = original.encode("utf-32-le")
+        except UnicodeEncodeError:  # lone surrogates: a JSON "\ud800", undecodable argv bytes
+            original = _replace_surrogates(original)
+            encoded = original.encode("utf-32-le")
+        self.cp = np.frombuffer(encoded, dtype=np.uint32).astype(np.int64)
         self.low_text = _lower(original)
         self.low = np.frombuffer(self.low_text.encode("utf-32-le"), dtype=np.uint32).astype(
             np.int64

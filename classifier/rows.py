@@ -159,13 +159,22 @@ class RowWriter:
         self.cell = (lambda value: value) if formulas else guard_formula
         delimiter = "\t" if fmt == "tsv" else ","
         self._csv = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
+        # csv quotes a field holding "\n" (the line terminator) but not one holding a lone
+        # "\r", which every reader takes for a line break: such a row is written all quoted.
+        self._quoted = csv.writer(
+            handle, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL
+        )
+
+    def _writerow(self, values: list[Any]) -> None:
+        lone_cr = any(isinstance(v, str) and "\r" in v for v in values)
+        (self._quoted if lone_cr else self._csv).writerow(values)
 
     def _start(self, flat: list[dict[str, Any]]) -> list[str]:
         header = list(dict.fromkeys(k for r in flat for k in r))
         if "score_disinformation" not in header:
             header += [f"score_{label}" for label in LABELS]
         header += [k for k in ("label", "model", "error", "extra_fields") if k not in header]
-        self._csv.writerow(header)
+        self._writerow(header)
         return header
 
     def write(self, records: list[dict[str, Any]]) -> None:
@@ -180,7 +189,7 @@ class RowWriter:
             extra = {k: v for k, v in r.items() if k not in known}
             if extra:
                 r["extra_fields"] = json.dumps(extra, ensure_ascii=False)
-            self._csv.writerow(["" if r.get(k) is None else self.cell(r[k]) for k in self.header])
+            self._writerow(["" if r.get(k) is None else self.cell(r[k]) for k in self.header])
 
 
 def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:

@@ -359,17 +359,6 @@ def test_a_closed_reader_ends_label_quietly(mini_model_dir, tmp_path):
     assert "Error" not in done.stderr and "Traceback" not in done.stderr
 
 
-def test_closed_standard_input_is_a_usage_error(mini_model_dir):
-    done = subprocess.run(
-        ["bash", "-c", f"{installed_command()} score --model {mini_model_dir} <&-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
-    assert "standard input is closed" in done.stderr and "Traceback" not in done.stderr
-
-
 @pytest.mark.slow
 def test_simultaneous_first_runs_train_the_default_model_once(tmp_path):
     import os

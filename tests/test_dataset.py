@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from conftest import MINI_LABELS, SHARED
@@ -74,7 +75,7 @@ def test_missing_and_undecodable_files(tmp_path):
     with pytest.raises(InputError, match="no such file or folder"):
         load_dataset([tmp_path / "nope.jsonl"])
     (tmp_path / "latin.csv").write_bytes(b"text,label\ncaf\xe9,opinion\n")
-    with pytest.raises(InputError, match=r"latin\.csv: not UTF-8"):
+    with pytest.raises(InputError, match=r"latin\.csv:2: not UTF-8 text \(invalid continuation"):
         load_dataset([tmp_path / "latin.csv"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="folder holds no"):
@@ -136,3 +137,85 @@ def test_seed_rows_quote_their_document():
             assert r.text in (SEEDS / r.origin.removeprefix("seed:")).read_text(encoding="utf-8"), (
                 r.where
             )
+
+
+def mini_plus(tmp_path, line: str, name: str = "f.jsonl"):
+    """The mini labels with one more line: enough rows to train on."""
+    path = tmp_path / name
+    path.write_bytes(MINI_LABELS.read_bytes() + line.encode("utf-8", "surrogatepass") + b"\n")
+    return path
+
+
+def test_nul_character_in_a_label_row_trains_and_scores(tmp_path):
+    from training.train import fit
+
+    data = load_dataset([mini_plus(tmp_path, '{"text": "a\\u0000b harbour", "label": "opinion"}')])
+    assert data.records[-1].text == "a\x00b harbour"
+    pipeline = fit(data.texts, data.labels, data.groups)
+    proba = pipeline.predict_proba(["a\x00b harbour", "plain"])
+    assert proba.shape == (2, 3) and abs(proba.sum(axis=1) - 1).max() < 1e-9
+
+
+def test_lone_surrogate_in_a_label_row_reads_as_a_replacement_character(tmp_path):
+    data = load_dataset([mini_plus(tmp_path, '{"text": "bad \\ud800 half", "label": "opinion"}')])
+    assert data.records[-1].text == "bad \ufffd half"
+    assert len(data.sha256) == 64  # the hash encodes every text as UTF-8
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"text": "t", "label": "opinion", "n": ' + "9" * 5000 + "}", "a number of 5000 digits"),
+        (
+            '{"text": "t", "label": "opinion", "x": ' + "[" * 50_000 + "]" * 50_000 + "}",
+            "nested too deeply",
+        ),
+        ('{"text": {"a": 1}, "label": "opinion"}', "text is not a string (an object)"),
+        ('{"text": ["a"], "label": "opinion"}', "text is not a string (a list)"),
+        ('{"text": 7, "label": "opinion"}', "text is not a string (a number)"),
+        ('{"text": false, "label": "opinion"}', "text is not a string (a boolean)"),
+        ('{"text": "t", "label": "opinion", "n": NaN}', "NaN is not a JSON value"),
+    ],
+)
+def test_hostile_json_line_is_an_input_error_naming_file_and_line(tmp_path, line, message):
+    path = mini_plus(tmp_path, line)
+    number = len(MINI_LABELS.read_bytes().splitlines()) + 1
+    with pytest.raises(InputError, match=rf"f\.jsonl:{number}: .*{re.escape(message)}"):
+        load_dataset([path])
+
+
+def test_csv_field_over_131072_characters_is_read(tmp_path):
+    text = "word " * 30_000
+    path = write(tmp_path / "f.csv", f'text,label\n"{text}",opinion\nshort,reporting\n')
+    data = load_dataset([path])
+    assert data.records[0].text == text.strip() and data.records[1].line == 3
+
+
+@pytest.mark.parametrize("name", ["f.csv", "f.tsv", "f.jsonl"])
+def test_utf8_bom_is_not_part_of_the_first_column(tmp_path, name):
+    content = {
+        "f.csv": "text,label\nThe council met.,reporting\n",
+        "f.tsv": "text\tlabel\nThe council met.\treporting\n",
+        "f.jsonl": '{"text": "The council met.", "label": "reporting"}\n',
+    }[name]
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + content.encode())
+    assert load_dataset([tmp_path / name]).texts == ["The council met."]
+
+
+def test_unclosed_quote_is_an_input_error_naming_the_line_it_starts_on(tmp_path):
+    path = write(tmp_path / "f.csv", 'text,label\nok,opinion\n"open,opinion\nmore,reporting\n')
+    with pytest.raises(
+        InputError, match=r"f\.csv:3: a quoted field starts on this line and is never closed"
+    ):
+        load_dataset([path])
+
+
+def test_bad_utf8_byte_is_reported_at_its_line_and_byte(tmp_path):
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(MINI_LABELS.read_bytes() + b'{"text": "bad \xff byte", "label": "opinion"}\n')
+    number = len(MINI_LABELS.read_bytes().splitlines()) + 1
+    with pytest.raises(
+        InputError,
+        match=rf"f\.jsonl:{number}: not UTF-8 text \(invalid start byte at byte 14 of the line\)",
+    ):
+        load_dataset([path])

@@ -131,3 +131,42 @@ def test_hash_index_finds_every_key_and_nothing_else():
     assert np.array_equal(
         HashIndex.from_table(index.keys, index.values).lookup(keys), np.arange(len(keys))
     )
+
+
+def test_nul_character_in_text_is_scored_not_a_crash():
+    # A NUL used to be read as the separator between texts: one NUL row shifted every row
+    # after it and the arrays no longer matched. It now separates words like a space does.
+    featurizer = PipelineFeaturizer().fit(TEXTS)
+    coef = np.random.default_rng(2).normal(size=(3, featurizer.n_features))
+    texts = ["said\x00officials", "\x00", "plain text", "a\x00\x00b\x00"]
+    got = featurizer.decision(texts, coef, np.zeros(3))
+    spaced = featurizer.decision([t.replace("\x00", " ") for t in texts], coef, np.zeros(3))
+    assert got.shape == (4, 3) and np.array_equal(got, spaced)
+    assert featurizer.word_terms("said\x00officials") == {"said", "officials", "said officials"}
+    assert style_features(texts).shape == (4, len(STYLE_FEATURES))
+
+
+def test_nul_never_merges_or_shifts_neighbouring_texts():
+    featurizer = PipelineFeaturizer().fit(TEXTS)
+    coef = np.random.default_rng(3).normal(size=(3, featurizer.n_features))
+    alone = featurizer.decision(TEXTS, coef, np.zeros(3))
+    mixed = featurizer.decision(["x\x00y", *TEXTS, "\x00"], coef, np.zeros(3))
+    assert np.array_equal(mixed[1:-1], alone)
+
+
+def test_lone_surrogates_are_scored_as_replacement_characters():
+    # What a JSON "\ud800" or an undecodable argv byte (surrogateescape) becomes.
+    featurizer = PipelineFeaturizer().fit(TEXTS)
+    coef = np.random.default_rng(4).normal(size=(3, featurizer.n_features))
+    texts = ["caf\udce9 said", "\ud800", "x\udfffy \ud83d\ude00"]
+    # Two surrogates in a row are two code points of a Python string, not one character:
+    # each is replaced, so the length and every offset stay as they were.
+    replaced = ["caf\ufffd said", "\ufffd", "x\ufffdy \ufffd\ufffd"]
+    assert np.array_equal(
+        featurizer.decision(texts, coef, np.zeros(3)),
+        featurizer.decision(replaced, coef, np.zeros(3)),
+    )
+    assert featurizer.word_terms("caf\udce9 said") == {"caf\ufffd", "said", "caf\ufffd said"}
+    fitted = PipelineFeaturizer().fit(["lone \ud800 here", "and \udcff there"])
+    arrays, params = fitted.to_arrays()  # word names are stored as UTF-8
+    assert "\ufffd" in Featurizer.from_arrays(arrays, params).word_names_

@@ -1,11 +1,13 @@
 import gzip
 import io
 import json
+import re
+import zlib
 
 import pytest
 
 from classifier.errors import InputError
-from classifier.inputs import InputSpec, Position, input_format, read_rows
+from classifier.inputs import InputSpec, Position, check_inputs, input_format, read_rows
 
 
 def rows(tmp_path, name, content, **spec):
@@ -120,3 +122,181 @@ def test_position_reaches_total_bytes(tmp_path):
     )
     assert len(got) == 101
     assert position.done == 200 + len(json.dumps({"text": "y"})) + 1
+
+
+def errors_of(got):
+    return [r.error.split(": ", 1)[1] if r.error else None for r in got]
+
+
+def test_nul_and_lone_surrogates_in_json_are_read_not_a_crash(tmp_path):
+    got = rows(tmp_path, "a.jsonl", '{"text": "a\\u0000b"}\n{"text": "x\\ud800y", "\\udfff": 1}\n')
+    assert [r.text for r in got] == ["a\x00b", "x\ufffdy"]
+    # Every string of the record is cleaned (keys too), so the output row can be written.
+    assert got[1].fields == {"text": "x\ufffdy", "\ufffd": 1}
+    assert rows(tmp_path, "b.jsonl", '{"text": "\\ud83d\\ude00"}\n')[0].text == "\U0001f600"
+
+
+def test_deeply_nested_json_line_is_an_error_row(tmp_path):
+    deep = '{"text": "t", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    got = rows(tmp_path, "a.jsonl", deep + '\n{"text": "after"}\n')
+    assert errors_of(got) == ["not valid JSON (nested too deeply)", None]
+    assert got[0].where.endswith("a.jsonl:1") and got[1].text == "after"
+
+
+def test_integer_over_4300_digits_is_an_error_row(tmp_path):
+    got = rows(tmp_path, "a.jsonl", '{"text": "t", "n": ' + "7" * 5000 + '}\n{"text": "ok"}\n')
+    assert errors_of(got) == [
+        "not valid JSON (a number of 5000 digits; credscore reads at most 4300)",
+        None,
+    ]
+    assert rows(tmp_path, "b.jsonl", '{"text": "t", "n": ' + "7" * 40 + "}\n")[0].fields[
+        "n"
+    ] == int("7" * 40)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_error_rows_as_json_has_none(tmp_path, value):
+    got = rows(tmp_path, "a.jsonl", f'{{"text": "t", "n": {value}}}\n')
+    assert got[0].error and "not valid JSON" in got[0].error
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [('{"a": 1}', "an object"), ("[1, 2]", "a list"), ("3", "a number"), ("true", "a boolean")],
+)
+def test_json_text_that_is_not_a_string_is_an_error_row(tmp_path, value, kind):
+    got = rows(tmp_path, "a.jsonl", f'{{"text": {value}}}\n{{"text": "real"}}\n')
+    assert errors_of(got) == [f"text is not a string ({kind})", None]
+
+
+def test_gzip_damaged_in_the_middle_is_an_input_error_naming_file_and_line(tmp_path):
+    data = "".join(f"line number {i} with some text\n" for i in range(20_000)).encode()
+    compressed = gzip.compress(data)
+    # Damage the middle so that zlib itself fails ("invalid block type"), not only the CRC.
+    for middle in range(len(compressed) // 2, len(compressed) // 2 + 64):
+        damaged = compressed[:middle] + b"\xff" * 8 + compressed[middle + 8 :]
+        try:
+            gzip.decompress(damaged)
+        except zlib.error:
+            break
+        except gzip.BadGzipFile:
+            continue
+    else:
+        pytest.fail("no damage found that zlib itself reports")
+    path = tmp_path / "a.txt.gz"
+    path.write_bytes(damaged)
+    read = []
+    with pytest.raises(
+        InputError, match=r"a\.txt\.gz: damaged gzip data after line (\d+) \("
+    ) as exc:
+        read.extend(read_rows(InputSpec(paths=(str(path),))))
+    reached = int(exc.value.args[0].split("after line ")[1].split(" ")[0])
+    assert 0 < reached < 20_000 and len(read) == reached
+    assert [r.text for r in read[:2]] == [
+        "line number 0 with some text",
+        "line number 1 with some text",
+    ]
+
+
+def test_truncated_gzip_is_an_input_error_naming_file_and_line(tmp_path):
+    path = tmp_path / "a.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"text": "a"}\n' * 5000)[:-30])
+    with pytest.raises(InputError, match=r"a\.jsonl\.gz: damaged gzip data after line \d+ "):
+        list(read_rows(InputSpec(paths=(str(path),))))
+
+
+@pytest.mark.parametrize(
+    "encoding, message",
+    [
+        ("bogus", "--encoding 'bogus': unknown encoding"),
+        ("", "--encoding '': unknown encoding"),
+        ("rot13", "--encoding 'rot13': not a text encoding"),
+        ("utf-16", "--encoding 'utf-16': only encodings where a line break is one byte"),
+    ],
+)
+def test_bad_encoding_is_a_clear_usage_error(tmp_path, encoding, message):
+    from classifier.errors import OptionError
+
+    (tmp_path / "a.txt").write_text("x\n")
+    with pytest.raises(OptionError, match=re.escape(message)):  # checked where a spec is made
+        InputSpec(paths=(str(tmp_path / "a.txt"),), encoding=encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "UTF8"])
+@pytest.mark.parametrize("name", ["a.csv", "a.tsv", "a.jsonl", "a.txt", "a.csv.gz"])
+def test_utf8_bom_is_stripped_from_the_first_line(tmp_path, encoding, name):
+    body = {
+        "a.csv": "text,source\nhello,x\n\ufeffsecond,y\n",
+        "a.tsv": "text\tsource\nhello\tx\n\ufeffsecond\ty\n",
+        "a.jsonl": '{"text": "hello", "source": "x"}\n\ufeff{"text": "second"}\n',
+        "a.txt": "hello\n\ufeffsecond\n",
+        "a.csv.gz": "text,source\nhello,x\n\ufeffsecond,y\n",
+    }[name]
+    got = rows(tmp_path, name, b"\xef\xbb\xbf" + body.encode(), encoding=encoding)
+    assert got[0].text == "hello" and got[0].error is None
+    if name != "a.txt":
+        assert next(iter(got[0].fields)) == "text"
+    # Only the file's first line loses a BOM: anywhere else it is a character of the text
+    # (and a JSON line that starts with one is no JSON).
+    if name == "a.jsonl":
+        assert "BOM" in got[1].error
+    else:
+        assert got[1].text.startswith("\ufeff")
+
+
+def test_unclosed_quote_to_the_end_of_the_file_is_an_error_row_and_nothing_is_swallowed(tmp_path):
+    got = rows(tmp_path, "a.csv", 'text,source\nfirst,a\nsecond,"unclosed\nthird,c\nfourth,d\n')
+    assert [r.text for r in got] == ["first", None, "third", "fourth"]
+    assert got[1].where.endswith("a.csv:3")
+    assert got[1].error.endswith(
+        "a.csv:3: a quoted field starts on this line and is never closed; close its quote"
+    )
+    # The same on the last line, and in a file without a final line break.
+    assert errors_of(rows(tmp_path, "b.csv", 'text\nok\n"open'))[1].startswith("a quoted field")
+
+
+def test_quoted_field_over_the_line_limit_is_an_error_row(tmp_path, monkeypatch):
+    # A stray quote opens a field that the next quote in the file "closes" far below: past the
+    # limit the stray quote's line is an error row and the lines after it are rows again.
+    monkeypatch.setattr("classifier.inputs.QUOTED_FIELD_MAX_LINES", 5)
+    lines = "".join(f"row {i}\n" for i in range(20))
+    got = rows(tmp_path, "a.csv", f'text\nbefore\n"stray\n{lines}"two\nlines"\nafter\n')
+    assert got[0].text == "before"
+    assert got[1].where.endswith("a.csv:3")
+    assert errors_of(got)[1] == (
+        "a quoted field starts on this line and runs over 5 lines; close its quote"
+    )
+    assert [r.text for r in got[2:]] == [*(f"row {i}" for i in range(20)), "two\nlines", "after"]
+    assert got[-1].where.endswith(f"a.csv:{3 + 20 + 3}")
+
+
+def test_malformed_csv_record_is_an_error_row_and_reading_goes_on(tmp_path):
+    got = rows(tmp_path, "a.csv", b"text\nok\nbad\rcarriage return\nfine\n")
+    assert [r.text for r in got] == ["ok", None, "fine"]
+    assert "not valid CSV (new-line character seen in unquoted field" in got[1].error
+
+
+def test_unclosed_quote_in_the_header_is_an_input_error(tmp_path):
+    with pytest.raises(
+        InputError,
+        match=r"a\.csv:1: in the header, a quoted field starts on this line and is never closed",
+    ):
+        rows(tmp_path, "a.csv", '"text\nrow\n')
+
+
+def test_closed_standard_input_is_an_input_error(monkeypatch):
+    spec = InputSpec(paths=("-",))
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(InputError, match=r"standard input is closed"):
+        InputSpec(paths=("-",))  # checked where a spec is made
+    with pytest.raises(InputError, match=r"standard input is closed"):
+        check_inputs(spec)
+    with pytest.raises(InputError, match=r"standard input is closed"):
+        list(read_rows(spec))
+
+
+def test_header_error_is_one_line_whatever_the_column_names(tmp_path):
+    # A damaged header can hold a quoted line break: the message must stay one line.
+    with pytest.raises(InputError) as exc:
+        rows(tmp_path, "a.csv", '"tur\r\n",x\nrow,1\n')
+    assert "\n" not in str(exc.value) and "(columns: 'tur\\r\\n', x)" in str(exc.value)

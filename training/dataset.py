@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from classifier import LABELS
 from classifier.errors import InputError, LabelError
+from classifier.inputs import JSONLineError, json_kind, parse_json, read_delimited
 
 SUFFIXES = (".jsonl", ".csv", ".tsv")
 _SPACE = re.compile(r"\s+")
@@ -119,28 +119,54 @@ def label_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, row) pairs of one file, whatever its format."""
+    """(line number, row) pairs of one file, whatever its format; a CSV/TSV row spanning
+    several lines is numbered by its first."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        # utf-8-sig: the byte-order mark a spreadsheet's "CSV UTF-8" starts with is no text.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             if path.suffix == ".jsonl":
                 for number, line in enumerate(handle, 1):
                     if not line.strip():
                         continue
                     try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                        row = parse_json(line)
+                    except JSONLineError as exc:
+                        raise InputError(f"{path}:{number}: {exc}") from None
                     if not isinstance(row, dict):
                         raise InputError(f"{path}:{number}: expected a JSON object")
                     yield number, row
             else:
-                reader = csv.DictReader(handle, delimiter="\t" if path.suffix == ".tsv" else ",")
-                for row in reader:
-                    yield reader.line_num, row
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+                header = None
+                delimiter = "\t" if path.suffix == ".tsv" else ","
+                for number, _, values, problem in read_delimited(handle, delimiter):
+                    if values is None:
+                        raise InputError(f"{path}:{number}: {problem}")
+                    if header is None:
+                        header = values
+                    elif values:  # a blank line holds no row
+                        yield number, dict(zip(header, values))
+    except UnicodeDecodeError:
+        raise InputError(_undecodable(path)) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _undecodable(path: Path) -> str:
+    """Where a file stops being UTF-8: its first bad line, and the byte within that line.
+
+    The text decoder only knows an offset into the block it was decoding, so the file is read
+    again as bytes, line by line (only on this error path).
+    """
+    with path.open("rb") as handle:
+        for number, data in enumerate(handle, 1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (
+                    f"{path}:{number}: not UTF-8 text ({exc.reason} at byte {exc.start} of the "
+                    "line); save the file as UTF-8"
+                )
+    return f"{path}: not UTF-8 text; save the file as UTF-8"
 
 
 def read_records(path: Path) -> list[Record]:
@@ -156,7 +182,9 @@ def read_records(path: Path) -> list[Record]:
         for column in ("text", "label"):
             if column not in row or row[column] is None:
                 raise InputError(f"{path}:{number}: missing column '{column}'")
-        text = str(row["text"]).strip()
+        if not isinstance(row["text"], str):  # a JSON value: its Python repr is no text
+            raise InputError(f"{path}:{number}: text is not a string ({json_kind(row['text'])})")
+        text = row["text"].strip()
         records.append(
             Record(
                 id=str(row.get("id") or f"{path.name}:{number}"),
