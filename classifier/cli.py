@@ -562,7 +562,11 @@ def serve_cli(model_path, host, port, workers, keys_file, feedback, thresholds, 
     folder = _model_dir(model_path)
     server.create_app(load_model(folder), settings)  # every check, once, here: one-line errors
     os.environ.update(server.environment(folder, settings, keys_file=keys_file))
-    who = f"{len(settings.api_keys)} API keys" if settings.api_keys else "no API keys: this machine only"
+    who = (
+        f"{len(settings.api_keys)} API keys"
+        if settings.api_keys
+        else "no API keys: this machine only"
+    )
     click.echo(f"credscore: serving {folder} on http://{host}:{port}/ ({who})", err=True)
     uvicorn.run(
         "classifier.server:create_app_from_env",

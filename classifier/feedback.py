@@ -132,7 +132,10 @@ class FeedbackLog:
         if fd is not None:
             return fd
         check_target(path)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        # O_NOFOLLOW and O_NONBLOCK: a link or a FIFO put there after the check fails, never blocks.
+        flags = (
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+        )
         try:
             fd = os.open(path, flags, 0o644)
         except OSError as exc:

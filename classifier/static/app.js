@@ -369,9 +369,10 @@ async function labelFile(file) {
   }
   const errors = records.filter((r) => r.error).length;
   status(`${file.name}: ${records.length} rows read, ${records.length - errors} labelled, ${errors} errors.`);
-  setQueue("file", records.filter((r) => !r.error).map((r, n) => ({
+  const scored = records.map((r, n) => ({ record: r, row: n + 1 })).filter(({ record }) => !record.error);
+  setQueue("file", scored.map(({ record: r, row }) => ({
     text: String(r[textColumn]), label: r.label, scores: r.scores, decision: decisionOf(r),
-    source: r[sourceColumn] === undefined ? null : String(r[sourceColumn]), where: `${file.name}, row ${n + 1}`,
+    source: r[sourceColumn] === undefined ? null : String(r[sourceColumn]), where: `${file.name}, row ${row}`,
   })));
   const { data } = await call("/v1/summary", {
     records: records.map((r) => ({
