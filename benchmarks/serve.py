@@ -95,7 +95,9 @@ def request_bytes() -> bytes:
 _LENGTH = re.compile(rb"content-length:\s*(\d+)", re.I)
 
 
-async def client(port: int, payload: bytes, until: float, budget: list[int], level: Level | None) -> None:
+async def client(
+    port: int, payload: bytes, until: float, budget: list[int], level: Level | None
+) -> None:
     """One keep-alive connection sending requests back to back until time or budget run out."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -122,7 +124,9 @@ async def run_level(port: int, clients: int, seconds: float, max_requests: int) 
     level = Level(clients, load_before=os.getloadavg()[0])
     started = time.perf_counter()
     budget = [max_requests]
-    await asyncio.gather(*(client(port, payload, started + seconds, budget, level) for _ in range(clients)))
+    await asyncio.gather(
+        *(client(port, payload, started + seconds, budget, level) for _ in range(clients))
+    )
     level.seconds = time.perf_counter() - started
     level.load_after = os.getloadavg()[0]
     return level
@@ -144,6 +148,29 @@ def workers_of(pid: int) -> list[int]:
     return sorted(found)
 
 
+def listening(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on ``port`` (so its model is loaded:
+    uvicorn listens only once the app is built)."""
+    try:
+        inodes = {
+            os.readlink(fd)[8:-1]
+            for fd in Path(f"/proc/{pid}/fd").iterdir()
+            if os.readlink(fd).startswith("socket:[")
+        }
+    except OSError:
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if (
+                int(fields[1].rsplit(":", 1)[1], 16) == port
+                and fields[3] == "0A"
+                and fields[9] in inodes
+            ):
+                return True
+    return False
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -151,14 +178,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def soak(port: int, pids: list[int], count: int, seconds: float) -> tuple[Level, list[tuple[float, list[float]]]]:
+async def soak(
+    port: int, pids: list[int], count: int, seconds: float
+) -> tuple[Level, list[tuple[float, list[float]]]]:
     """16 clients until ``count`` requests or ``seconds``, sampling the workers' RSS every 5 s."""
     payload = request_bytes()
     level = Level(16, load_before=os.getloadavg()[0])
     samples = [(0.0, [rss_mb(p) for p in pids])]
     started = time.perf_counter()
     budget = [count]
-    load = asyncio.gather(*(client(port, payload, started + seconds, budget, level) for _ in range(16)))
+    load = asyncio.gather(
+        *(client(port, payload, started + seconds, budget, level) for _ in range(16))
+    )
     while not load.done():
         await asyncio.sleep(5)
         samples.append((time.perf_counter() - started, [rss_mb(p) for p in pids]))
@@ -181,7 +212,16 @@ def start_server(model: Path, workers: int, port: int) -> subprocess.Popen:
     for name in ("CREDSCORE_API_KEYS", "CREDSCORE_API_KEYS_FILE", "CREDSCORE_FEEDBACK"):
         env.pop(name, None)
     process = subprocess.Popen(
-        [str(command), "serve", "--model", str(model), "--port", str(port), "--workers", str(workers)],
+        [
+            str(command),
+            "serve",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -189,15 +229,12 @@ def start_server(model: Path, workers: int, port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"serve.py: the server stopped: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                pass
-            if len(workers_of(process.pid)) == workers:
-                time.sleep(1.0)  # every worker has loaded its model
-                return process
-        except OSError:
-            pass
+            sys.exit(
+                f"serve.py: the server stopped: {process.stderr.read().decode() if process.stderr else ''}"
+            )
+        pids = workers_of(process.pid)
+        if len(pids) == workers and all(listening(pid, port) for pid in pids):
+            return process
         time.sleep(0.2)
     process.kill()
     sys.exit("serve.py: the server did not come up in 120 s")
@@ -214,7 +251,9 @@ def versions() -> str:
     return ", ".join(out)
 
 
-def render(levels: list[Level], soaked: Level, samples: list, args: argparse.Namespace, took: float) -> str:
+def render(
+    levels: list[Level], soaked: Level, samples: list, args: argparse.Namespace, took: float
+) -> str:
     sixteen = next(level for level in levels if level.clients == 16)
     best = max(level.rate for level in levels)
     first, last = samples[0][1], samples[-1][1]
@@ -249,7 +288,10 @@ def render(levels: list[Level], soaked: Level, samples: list, args: argparse.Nam
         f"{'met' if best >= TARGET_RATE else 'not met'}.",
         f"- Memory over {soaked.requests:,} requests at 16 clients ({soaked.seconds:.0f} s, "
         f"{soaked.rate:,.0f} comments/s, {soaked.errors} errors): worker RSS "
-        + "; ".join(f"{a:.0f} MB at the start, {b:.0f} MB at the end, {p:.0f} MB at most" for a, b, p in zip(first, last, peak))
+        + "; ".join(
+            f"{a:.0f} MB at the start, {b:.0f} MB at the end, {p:.0f} MB at most"
+            for a, b, p in zip(first, last, peak)
+        )
         + f" (sampled every 5 s, {len(samples)} samples).",
         "",
         END,
@@ -303,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         soaked, samples = asyncio.run(soak(port, pids, args.soak, args.soak_seconds))
-        print(f"soak: {soaked.requests:,} requests, RSS {samples[0][1]} -> {samples[-1][1]} MB", file=sys.stderr)
+        print(
+            f"soak: {soaked.requests:,} requests, RSS {samples[0][1]} -> {samples[-1][1]} MB",
+            file=sys.stderr,
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -544,7 +544,7 @@ def serve_cli(model_path, host, port, workers, keys_file, feedback, thresholds, 
         credscore serve --host 0.0.0.0 --workers 2 --api-keys keys.txt --feedback feedback.jsonl
     """
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 - here, so that a missing extra is one line, not a traceback
 
         from classifier import server
     except ImportError as exc:
@@ -568,15 +568,7 @@ def serve_cli(model_path, host, port, workers, keys_file, feedback, thresholds, 
         else "no API keys: this machine only"
     )
     click.echo(f"credscore: serving {folder} on http://{host}:{port}/ ({who})", err=True)
-    uvicorn.run(
-        "classifier.server:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info" if access_log else "warning",
-    )
+    server.run(host=host, port=port, workers=workers, access_log=access_log)
 
 
 def main() -> None:

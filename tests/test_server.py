@@ -880,11 +880,9 @@ def test_importing_the_server_loads_nothing():
     assert lazy.returncode != 0 and "set CREDSCORE_MODEL" in lazy.stderr  # built on first use
 
 
-def test_serve_command_builds_settings_and_runs_the_factory(monkeypatch, mini_model_dir, tmp_path):
-    import uvicorn
-
+def test_serve_command_builds_settings_and_runs_the_server(monkeypatch, mini_model_dir, tmp_path):
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(server, "run", lambda **kwargs: calls.append(kwargs))
     for name in (
         "CREDSCORE_API_KEYS",
         "CREDSCORE_API_KEYS_FILE",
@@ -897,41 +895,37 @@ def test_serve_command_builds_settings_and_runs_the_factory(monkeypatch, mini_mo
     result = CliRunner().invoke(
         cli,
         [
-            "serve",
-            "--model",
-            str(mini_model_dir),
-            "--port",
-            "9999",
-            "--workers",
-            "2",
-            "--api-keys",
-            str(keys),
-            "--feedback",
-            str(tmp_path / "fb.jsonl"),
-            "--threshold",
-            "hold=0.8",
+            "serve", "--model", str(mini_model_dir), "--port", "9999", "--workers", "2",
+            "--api-keys", str(keys), "--feedback", str(tmp_path / "fb.jsonl"), "--threshold", "hold=0.8",
         ],
-    )
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    ((args, kwargs),) = calls
-    assert args == ("classifier.server:create_app_from_env",)
-    assert (
-        kwargs["factory"] is True
-        and kwargs["workers"] == 2
-        and kwargs["port"] == 9999
-        and kwargs["host"] == "127.0.0.1"
-    )
+    assert calls == [{"host": "127.0.0.1", "port": 9999, "workers": 2, "access_log": False}]
+    # The settings reach every worker through the environment.
     assert os.environ["CREDSCORE_MODEL"] == str(mini_model_dir.resolve())
     assert os.environ["CREDSCORE_API_KEYS_FILE"] == str(keys.resolve())
     assert os.environ["CREDSCORE_THRESHOLDS"] == "hold=0.8"
-    assert server.settings_from_env(os.environ).feedback == (tmp_path / "fb.jsonl").resolve()
+    settings = server.settings_from_env(os.environ)
+    assert settings.feedback == (tmp_path / "fb.jsonl").resolve() and settings.api_keys == ("k1",)
     assert "1 API keys" in result.stderr
 
 
-def test_serve_command_errors_come_before_the_server_starts(monkeypatch, mini_model_dir, tmp_path):
-    import uvicorn
+def test_a_taken_address_is_one_line(monkeypatch, mini_model_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["serve", "--model", str(mini_model_dir), "--port", str(port), "--workers", "2"]
+        )
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"Error: 127.0.0.1:{port}: Address already in use; is another server running there?\n"
+    )
 
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server should not start"))
+
+def test_serve_command_errors_come_before_the_server_starts(monkeypatch, mini_model_dir, tmp_path):
+    monkeypatch.setattr(server, "run", lambda **k: pytest.fail("the server should not start"))
 
     def run(*args):
         return CliRunner().invoke(cli, ["serve", "--model", str(mini_model_dir), *map(str, args)])
