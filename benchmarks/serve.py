@@ -302,10 +302,8 @@ def render(
 def write_section(path: Path, section: str) -> None:
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    found = pattern.search(text)
+    text = pattern.sub(lambda _: section, text) if found else f"{text.rstrip()}\n\n{section}\n"
     tmp = path.with_name(f".{path.name}.serve")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
