@@ -21,7 +21,9 @@ Attributes
 Spans: with ``spanAnnotations: true`` every segment (line, then sentence) gets a span score;
 otherwise one span covers the whole comment, as Perspective answers. ``begin``/``end`` count
 UTF-16 code units, as Perspective (and JavaScript) count them: an emoji outside the Basic
-Multilingual Plane is two units, an accented letter one.
+Multilingual Plane is two units, an accented letter one. An HTML comment is scored as its text
+(:func:`html_to_text`), and its offsets count in that text, since offsets into the markup would
+cut through tags.
 
 Language: credscore's model is trained on English text only. A request whose ``languages``
 names another language gets Perspective's ``LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE`` error. Without
