@@ -383,9 +383,12 @@ class _Service:
         if request.client is None or any(h in request.headers for h in _FORWARDED):
             return False
         try:
-            return ipaddress.ip_address(request.client.host).is_loopback
+            address = ipaddress.ip_address(request.client.host)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped  # a dual-stack socket shows 127.0.0.1 as ::ffff:127.0.0.1
+        return address.is_loopback
 
     async def body(self, request: Request) -> bytes:
         """The request's body, read in chunks up to the size limit.

@@ -566,6 +566,8 @@ def test_keys_by_query_or_bearer_header(client):
         (("127.0.0.1", 1), {}, True),
         (("127.0.0.53", 1), {}, True),
         (("::1", 1), {}, True),
+        (("::ffff:127.0.0.1", 1), {}, True),
+        (("::ffff:203.0.113.7", 1), {}, False),
         (("203.0.113.7", 1), {}, False),
         (("192.168.1.20", 1), {}, False),
         (("testclient", 1), {}, False),
