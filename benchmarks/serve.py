@@ -287,15 +287,23 @@ def render(
         f"at least {TARGET_RATE:g} comments/s: {best:,.0f} at best, "
         f"{'met' if best >= TARGET_RATE else 'not met'}.",
         f"- Memory over {soaked.requests:,} requests at 16 clients ({soaked.seconds:.0f} s, "
-        f"{soaked.rate:,.0f} comments/s, {soaked.errors} errors): worker RSS "
+        f"{soaked.rate:,.0f} comments/s, {soaked.errors} errors, load average "
+        f"{soaked.load_before:.2f} / {soaked.load_after:.2f}), resident memory (RSS) of each worker, "
+        f"sampled every 5 s ({len(samples)} samples): "
         + "; ".join(
-            f"{a:.0f} MB at the start, {b:.0f} MB at the end, {p:.0f} MB at most"
-            for a, b, p in zip(first, last, peak)
+            f"worker {n}: {a:.0f} MB at the start, {b:.0f} MB at the end, {p:.0f} MB at most"
+            for n, (a, b, p) in enumerate(zip(first, last, peak), 1)
         )
-        + f" (sampled every 5 s, {len(samples)} samples).",
-        "",
-        END,
+        + ".",
     ]
+    busiest = max(x for level in (*levels, soaked) for x in (level.load_before, level.load_after))
+    if busiest > (os.cpu_count() or 1) + 0.5:
+        lines.append(
+            f"- The machine was busy with other work during the run (load average up to "
+            f"{busiest:.1f} on {os.cpu_count()} CPUs): the server had only part of the CPU, so "
+            "these rates and latencies are worse than an idle machine would give."
+        )
+    lines += ["", END]
     return "\n".join(lines)
 
 

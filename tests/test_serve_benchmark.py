@@ -57,4 +57,13 @@ def test_render_reports_every_level_and_the_targets():
     assert "| 16 | 1,000 | 500 | 20.0 | 20.0 | 0 |" in text
     assert "p99 under 50 ms at 16 concurrent clients: 20.0 ms, met" in text
     assert "at least 500 comments/s: 500 at best, met" in text
-    assert "100 MB at the start, 101 MB at the end, 102 MB at most" in text
+    assert "worker 1: 100 MB at the start, 101 MB at the end, 102 MB at most" in text
+    assert "worker 2: 101 MB at the start, 101 MB at the end, 102 MB at most" in text
+    assert ("busy with other work" in text) is False  # every load average was 0 here
+
+
+def test_a_busy_machine_is_said_to_be():
+    level = serve.Level(16, requests=10, seconds=1.0, latencies=[0.01] * 10, load_before=9.0)
+    args = argparse.Namespace(workers=2, seconds=20.0, soak=10)
+    text = serve.render([level], level, [(0.0, [1.0]), (1.0, [1.0])], args, 1.0)
+    assert "load average up to 9.0" in text
