@@ -1066,3 +1066,13 @@ def test_real_server_in_a_subprocess(real_server):
     assert sorted(r["clientToken"] for r in feedback_lines(feedback)) == ["0", "1", "2", "3"]
     with urllib.request.urlopen(url + "/", timeout=10) as page:
         assert b"credscore" in page.read()
+
+
+def test_serve_without_the_extra_is_one_line(monkeypatch, mini_model_dir):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    result = CliRunner().invoke(cli, ["serve", "--model", str(mini_model_dir)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: credscore serve needs the 'serve' extra (uvicorn is missing): "
+        "pip install 'credscore[serve]'\n"
+    )
