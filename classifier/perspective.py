@@ -14,7 +14,9 @@ Attributes
     The model's decision (:mod:`classifier.decisions`) as a binary score, the way Perspective
     asks binary attributes to be written: ``HOLD`` is 1.0 when the decision is ``hold``, else
     0.0; ``REVIEW`` is 1.0 when it is ``hold`` or ``review`` (a held text needs review too),
-    else 0.0. A client that holds comments whose score is above its own threshold (Coral:
+    else 0.0. A comment's decision is the strictest of its segments' (one held sentence holds
+    the comment, as one disinformation sentence makes it disinformation); a span's is its
+    segment's. A client that holds comments whose score is above its own threshold (Coral:
     ``score > threshold``) then applies the model's operating point for any threshold in
     [0, 1), instead of stacking a second threshold on a probability.
 
@@ -44,7 +46,7 @@ from typing import Any
 
 from classifier import LABELS
 from classifier.api import RequestError, get_bool, get_object, get_str, invalid
-from classifier.decisions import Policy
+from classifier.decisions import DECISIONS, Policy
 from classifier.records import DocumentScore
 
 #: Perspective's limit on ``comment.text``, in bytes of UTF-8.
@@ -338,11 +340,17 @@ def _score(value: float) -> dict[str, Any]:
     return {"value": round(value, 6), "type": SCORE_TYPE}
 
 
-def _value(name: str, scores: Mapping[str, float], policy: Policy) -> float:
-    """An attribute's value for a text's (or a segment's) scores."""
+def document_decision(result: DocumentScore, policy: Policy) -> str:
+    """A scored text's decision: the strictest of its segments' decisions."""
+    found = {policy.decide(s.scores) for s in result.segments}
+    return next((d for d in DECISIONS if d in found), "accept")
+
+
+def _value(name: str, scores: Mapping[str, float], decision: str) -> float:
+    """An attribute's value for a text's (or a segment's) scores and decision."""
     if name in LABEL_ATTRIBUTES:
         return scores[LABEL_ATTRIBUTES[name]]
-    return 1.0 if policy.decide(scores) in DECISION_ATTRIBUTES[name] else 0.0
+    return 1.0 if decision in DECISION_ATTRIBUTES[name] else 0.0
 
 
 def analyze_reply(
@@ -371,8 +379,9 @@ def analyze_reply(
     if result is not None:
         units = utf16_offsets(request.text)
         whole = units[-1] if units else len(request.text)
+        decision = document_decision(result, policy)
         for attribute in request.attributes:
-            summary = _value(attribute.name, result.scores, policy)
+            summary = _value(attribute.name, result.scores, decision)
             if (
                 attribute.score_threshold is not None
                 and round(summary, 6) <= attribute.score_threshold
@@ -383,7 +392,7 @@ def analyze_reply(
                     {
                         "begin": units[s.segment.start] if units else s.segment.start,
                         "end": units[s.segment.end] if units else s.segment.end,
-                        "score": _score(_value(attribute.name, s.scores, policy)),
+                        "score": _score(_value(attribute.name, s.scores, policy.decide(s.scores))),
                     }
                     for s in result.segments
                 ]

@@ -351,25 +351,26 @@ def test_score_threshold_leaves_out_scores_at_or_below_it(client):
 
 
 def test_decision_attributes_follow_the_operating_points(client, model):
-    d = score_text(PARAGRAPH, model).scores["disinformation"]
+    segments = score_text(PARAGRAPH, model).segments
+    top = max(s.scores["disinformation"] for s in segments)
     names = {"DISINFORMATION_HOLD": {}, "DISINFORMATION_REVIEW": {}}
 
     def values(settings):
-        data = analyze(client(settings), attributes=names, spanAnnotations=True).json()[
-            "attributeScores"
-        ]
-        return {k: v["summaryScore"]["value"] for k, v in data.items()}, data
+        data = analyze(client(settings), attributes=names, spanAnnotations=True).json()
+        scores = data["attributeScores"]
+        return {k: v["summaryScore"]["value"] for k, v in scores.items()}, scores
 
     assert values(Settings())[0] == {"DISINFORMATION_HOLD": 0.0, "DISINFORMATION_REVIEW": 0.0}
-    assert values(Settings(thresholds={"hold": d - 1e-9}))[0] == {
-        "DISINFORMATION_HOLD": 1.0,
-        "DISINFORMATION_REVIEW": 1.0,
-    }
-    review, data = values(Settings(thresholds={"hold": min(1.0, d + 0.01), "review": d - 1e-9}))
+    # One held segment holds the comment (the strictest of its segments' decisions).
+    held, _ = values(Settings(thresholds={"hold": top - 1e-9}))
+    assert held == {"DISINFORMATION_HOLD": 1.0, "DISINFORMATION_REVIEW": 1.0}
+    review, scores = values(
+        Settings(thresholds={"hold": min(1.0, top + 1e-6), "review": top - 1e-9})
+    )
     assert review == {"DISINFORMATION_HOLD": 0.0, "DISINFORMATION_REVIEW": 1.0}
-    segments = score_text(PARAGRAPH, model).segments
-    spans = [s["score"]["value"] for s in data["DISINFORMATION_REVIEW"]["spanScores"]]
-    assert spans == [1.0 if s.scores["disinformation"] >= d - 1e-9 else 0.0 for s in segments]
+    spans = [s["score"]["value"] for s in scores["DISINFORMATION_REVIEW"]["spanScores"]]
+    assert spans == [1.0 if s.scores["disinformation"] >= top - 1e-9 else 0.0 for s in segments]
+    assert spans.count(1.0) == 1
     # A scoreThreshold on a decision attribute: left out unless the decision fires.
     hidden = analyze(
         client(Settings()), attributes={"DISINFORMATION_HOLD": {"scoreThreshold": 0.5}}

@@ -166,8 +166,11 @@ function renderDocument(doc, text) {
   });
   if (at < points.length) box.append(points.slice(at).join(""));
   const summary = doc.summary;
+  // A text's decision is the strictest of its segments' (as the server makes it).
+  const found = doc.segments.map(decisionOf);
+  const decision = known(summary.decision, DECISIONS, null) || DECISIONS.find((d) => found.includes(d)) || "accept";
   $("document-line").textContent =
-    `Whole text: ${summary.label} (${scoresLine(summary.scores)}), decision ${decide(summary.scores)}; ` +
+    `Whole text: ${summary.label} (${scoresLine(summary.scores)}), decision ${decision}; ` +
     `${summary.segments} segments.`;
   $("segment-details").replaceChildren();
   $("result").hidden = false;
