@@ -1009,7 +1009,8 @@ def kept_sections(path: Path) -> str:
     if not path.is_file():
         return ""
     text = path.read_text(encoding="utf-8")
-    blocks = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", text, re.S)]
+    marked = re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", text, re.S)
+    blocks = [m.group(0) for m in marked]
     return "".join(f"\n{block}\n" for block in blocks)
 
 
