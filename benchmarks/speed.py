@@ -1003,6 +1003,17 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
+def kept_sections(path: Path) -> str:
+    """The sections of an existing report that other benchmarks write between
+    ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` (``benchmarks/serve.py``), kept as they are."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    marked = re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", text, re.S)
+    blocks = [m.group(0) for m in marked]
+    return "".join(f"\n{block}\n" for block in blocks)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it and a rename."""
     from classifier.atomic import write_atomic as replace_atomically
@@ -1353,7 +1364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = benchmark(args, " ".join(shown))
     except BenchmarkError as exc:
         sys.exit(f"speed.py: {exc}")
-    write_atomic(args.out, render_markdown(report) + "\n")
+    write_atomic(args.out, render_markdown(report) + "\n" + kept_sections(args.out))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

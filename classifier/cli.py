@@ -1005,6 +1005,75 @@ def models_rollback_cli(registry, version):
     click.echo(f"rolled back: {now} is current (was {was})", err=True)
 
 
+@cli.command(name="serve")
+@model_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port."
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1), help="Worker processes."
+)
+@click.option(
+    "--api-keys",
+    "keys_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CREDSCORE_API_KEYS_FILE",
+    help="File of API keys, one per line [default: $CREDSCORE_API_KEYS; no keys: only clients "
+    "on this machine may call].",
+)
+@click.option(
+    "--feedback",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CREDSCORE_FEEDBACK",
+    help="Labels file (.jsonl) that moderators' verdicts are appended to.",
+)
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override an operating point for this server (hold=0.95, review=0.8); repeatable.",
+)
+@click.option(
+    "--access-log", is_flag=True, help="Log every request (a ?key= in a URL is logged too)."
+)
+def serve_cli(model_path, host, port, workers, keys_file, feedback, thresholds, access_log):
+    """Serve the scoring API, Perspective's API and the moderator's page over HTTP.
+
+    \b
+    Examples:
+        credscore serve                      # http://127.0.0.1:8080/, this machine only
+        credscore serve --host 0.0.0.0 --workers 2 --api-keys keys.txt --feedback feedback.jsonl
+    """
+    try:
+        import uvicorn  # noqa: F401 - here, so that a missing extra is one line, not a traceback
+
+        from classifier import server
+    except ImportError as exc:
+        raise _failure(
+            f"credscore serve needs the 'serve' extra ({exc.name} is missing): "
+            "pip install 'credscore[serve]'"
+        ) from None
+    from classifier.decisions import parse_overrides
+    from classifier.model import load_model
+
+    keys = server.read_keys(keys_file) if keys_file else server.keys_from_env(os.environ)
+    settings = server.Settings(
+        api_keys=keys, feedback=feedback, thresholds=parse_overrides(thresholds)
+    )
+    folder = _model_dir(model_path)
+    server.create_app(load_model(folder), settings)  # every check, once, here: one-line errors
+    os.environ.update(server.environment(folder, settings, keys_file=keys_file))
+    who = (
+        f"{len(settings.api_keys)} API keys"
+        if settings.api_keys
+        else "no API keys: this machine only"
+    )
+    click.echo(f"credscore: serving {folder} on http://{host}:{port}/ ({who})", err=True)
+    server.run(host=host, port=port, workers=workers, access_log=access_log)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="credscore")

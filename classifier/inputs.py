@@ -245,7 +245,7 @@ def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
     return None if value is None else str(value)
 
 
-def _row(fields: dict[str, Any], spec: InputSpec, where: str, error: str | None = None) -> Row:
+def make_row(fields: dict[str, Any], spec: InputSpec, where: str, error: str | None = None) -> Row:
     """A row from its fields, checking the text column."""
     text = fields.get(spec.text_column)
     if error is None:
@@ -271,13 +271,13 @@ def _txt(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     for line in lines:
         where = f"{lines.path}:{lines.number}"
         fields = {spec.text_column: line.rstrip("\r\n")}
-        yield _row(fields, spec, where, lines.bad.get(lines.number))
+        yield make_row(fields, spec, where, lines.bad.get(lines.number))
 
 
 def _document(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     text = "".join(lines)
     problem = next(iter(lines.bad.values()), None)
-    yield _row({"file": lines.path, spec.text_column: text}, spec, lines.path, problem)
+    yield make_row({"file": lines.path, spec.text_column: text}, spec, lines.path, problem)
 
 
 class JSONLineError(ValueError):
@@ -366,17 +366,17 @@ def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
         if not line.strip():
             continue  # a blank line holds no record
         if lines.number in lines.bad:
-            yield _row({}, spec, where, lines.bad[lines.number])
+            yield make_row({}, spec, where, lines.bad[lines.number])
             continue
         try:
             fields = parse_json(line)
         except JSONLineError as exc:
-            yield _row({}, spec, where, str(exc))
+            yield make_row({}, spec, where, str(exc))
             continue
         if not isinstance(fields, dict):
-            yield _row({}, spec, where, "not a JSON object")
+            yield make_row({}, spec, where, "not a JSON object")
             continue
-        yield _row(fields, spec, where)
+        yield make_row(fields, spec, where)
 
 
 class _RecordLines:
@@ -480,18 +480,18 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
         if lines.bad:
             bad = next((lines.bad[n] for n in range(first, last + 1) if n in lines.bad), None)
         if values is None:
-            yield _row({}, spec, where, bad or problem)
+            yield make_row({}, spec, where, bad or problem)
             continue
         if values == []:
             continue  # csv yields [] for a blank line: no record
         fields: dict[str, Any] = dict(zip(header, values))
         if len(values) < len(header):
             problem = f"{len(values)} fields where the header has {len(header)}"
-            yield _row(fields, spec, where, bad or problem)
+            yield make_row(fields, spec, where, bad or problem)
             continue
         if len(values) > len(header):
             fields["extra_fields"] = values[len(header) :]
-        yield _row(fields, spec, where, bad)
+        yield make_row(fields, spec, where, bad)
 
 
 def _columns(header: list[str], *, most: int = 20) -> str:
