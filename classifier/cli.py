@@ -667,7 +667,7 @@ def labels_import_cli(file, fmt, output, label_map, skip_bad, as_json):
     Examples:
         credscore labels import project.json --from label-studio -o mine.jsonl
         credscore labels import subj.jsonl --from doccano --map SUBJ=opinion --map OBJ=reporting -o subj.jsonl
-        credscore train --labels labels/ --labels mine.jsonl
+        credscore train --labels bundled --labels mine.jsonl
     """
     from classifier.render import render_json
     from training.annotations import import_labels, parse_label_map
