@@ -6,9 +6,11 @@ code. Library errors become one line on stderr here, in :class:`_Group`, and now
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +65,81 @@ def model_option(command):
     )(command)
 
 
+#: ``--labels bundled`` names the labels shipped with credscore, wherever it is installed (a
+#: folder of that name is ``./bundled``).
+BUNDLED = "bundled"
+
+
+def _bundled_labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple:
+    """``--labels`` values as paths, with ``bundled`` as the bundled label folder."""
+    if BUNDLED not in values:
+        return tuple(Path(value) for value in values)
+    from training.dataset import bundled_labels_dir
+
+    return tuple(bundled_labels_dir() if v == BUNDLED else Path(v) for v in values)
+
+
 def labels_option(command):
-    """``--labels PATH`` (repeatable), passed as ``label_paths``."""
+    """``--labels PATH`` (repeatable; ``bundled`` for the bundled labels), passed as
+    ``label_paths``."""
     return click.option(
         "--labels",
         "label_paths",
         multiple=True,
-        type=click.Path(path_type=Path),
-        help="Labelled .jsonl/.csv/.tsv file or folder (repeatable) [default: the bundled labels/].",
+        type=click.Path(),
+        callback=_bundled_labels,
+        help=f"Labelled .jsonl/.csv/.tsv file or folder (repeatable; '{BUNDLED}': the labels "
+        "shipped with credscore) [default: the bundled labels].",
     )(command)
+
+
+def _packed(name: str, *keys: str) -> Callable[[Callable], Callable]:
+    """Pass the options ``keys`` to the command as one dict, ``name`` (in the order given)."""
+
+    def decorate(command: Callable) -> Callable:
+        @functools.wraps(command)
+        def packed(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = {key: kwargs.pop(key) for key in keys}
+            return command(*args, **kwargs)
+
+        return packed
+
+    return decorate
+
+
+def thread_options(command):
+    """``--thread-summary FILE`` and the columns it reads, passed as ``thread_summary`` and
+    ``thread_columns`` (a dict: thread, author, parent column)."""
+    options = [
+        click.option(
+            "--thread-summary",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Per-thread and per-author roll-up file (.json), from the "
+            "--thread/--author/--parent-column.",
+        ),
+        click.option(
+            "--thread-column",
+            default="thread",
+            show_default=True,
+            help="Column naming each row's thread.",
+        ),
+        click.option(
+            "--author-column",
+            default="author",
+            show_default=True,
+            help="Column naming each row's author.",
+        ),
+        click.option(
+            "--parent-column",
+            default="parent",
+            show_default=True,
+            help="Column naming the row a comment replies to.",
+        ),
+    ]
+    command = _packed("thread_columns", "thread_column", "author_column", "parent_column")(command)
+    for option in reversed(options):  # as if written above the command, in this order
+        command = option(command)
+    return command
 
 
 def _notify(message: str) -> None:
@@ -362,23 +430,7 @@ class _Progress:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Per-source summary file (.json or .csv).",
 )
-@click.option(
-    "--thread-summary",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Per-thread and per-author roll-up file (.json), from the --thread/--author/--parent-column.",
-)
-@click.option(
-    "--thread-column", default="thread", show_default=True, help="Column naming each row's thread."
-)
-@click.option(
-    "--author-column", default="author", show_default=True, help="Column naming each row's author."
-)
-@click.option(
-    "--parent-column",
-    default="parent",
-    show_default=True,
-    help="Column naming the row a comment replies to.",
-)
+@thread_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--dask",
@@ -399,6 +451,7 @@ def label_cli(
     resume,
     summary,
     thread_summary,
+    thread_columns,
     quiet,
     dask_address,
     model_path,
@@ -420,20 +473,14 @@ def label_cli(
     from classifier.batch import BatchOptions
     from classifier.inputs import InputSpec, expand_inputs
 
-    if dask_address and output is None:
-        raise click.UsageError("--dask writes one output per input file: give a folder with -o")
-    if resume and output is None:
-        raise click.UsageError("--resume continues an output file: give it with -o")
-    if thread_summary and dask_address:
-        raise click.UsageError("--thread-summary is not available with --dask yet")
-    columns = tuple(reading.pop(k) for k in ("thread_column", "author_column", "parent_column"))
+    _check_label_options(output, resume=resume, dask=dask_address, threads=thread_summary)
     # The reading options are named as InputSpec's fields.
     spec = InputSpec(
         paths=expand_inputs(tuple(inputs)), errors_as_rows=on_errors == "row", **reading
     )
     options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
     model = _load(model_path)
-    threads = _ThreadRollup(*columns) if thread_summary else None
+    threads = _ThreadRollup(*thread_columns.values()) if thread_summary else None
     if dask_address:
         report, sources = _label_on_dask(dask_address, spec, model, output, options)
     else:
@@ -450,6 +497,18 @@ def label_cli(
         click.echo(f"first error row: {report.first_error}", err=True)
     click.echo(f"credscore: {report.line()}", err=True)
     ctx.exit(report.exit_code)
+
+
+def _check_label_options(
+    output: Path | None, *, resume: bool, dask: str | None, threads: Path | None
+) -> None:
+    """Refuse the combinations of ``label``'s options that cannot work."""
+    if dask and output is None:
+        raise click.UsageError("--dask writes one output per input file: give a folder with -o")
+    if resume and output is None:
+        raise click.UsageError("--resume continues an output file: give it with -o")
+    if threads and dask:
+        raise click.UsageError("--thread-summary is not available with --dask yet")
 
 
 def _label_on_dask(address: str, spec: Any, model: Any, output: Path, options: Any) -> tuple:
@@ -614,7 +673,7 @@ def labels_import_cli(file, fmt, output, label_map, skip_bad, as_json):
     Examples:
         credscore labels import project.json --from label-studio -o mine.jsonl
         credscore labels import subj.jsonl --from doccano --map SUBJ=opinion --map OBJ=reporting -o subj.jsonl
-        credscore train --labels labels/ --labels mine.jsonl
+        credscore train --labels bundled --labels mine.jsonl
     """
     from classifier.render import render_json
     from training.annotations import import_labels, parse_label_map
@@ -691,9 +750,10 @@ def labels_export_cli(label_paths, fmt, output, label_map):
     "--labels",
     "label_paths",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(),
+    callback=_bundled_labels,
     help="Labels already made: their texts and near duplicates are not offered "
-    "[default: the bundled labels/].",
+    f"('{BUNDLED}': the bundled labels) [default: the bundled labels].",
 )
 @click.option(
     "--random",
@@ -731,22 +791,20 @@ def labels_export_cli(label_paths, fmt, output, label_map):
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text.")
 @click.option("--source-column", help="Column naming each row's source [default: 'source'].")
 @click.pass_context
+@_packed("choice", "random_share", "seed", "annotator")
+@_packed("reading", "input_format", "text_column", "source_column")
 def annotate_cli(
     ctx,
     inputs,
     answers,
     model_path,
     label_paths,
-    random_share,
-    seed,
-    annotator,
     limit,
     batch,
     export_path,
     export_format,
-    input_format,
-    text_column,
-    source_column,
+    reading,
+    choice,
 ):
     """Label the rows of INPUT files the model is least sure of, one key per answer.
 
@@ -762,66 +820,61 @@ def annotate_cli(
         credscore annotate comments.csv --labels-out mine.jsonl --limit 100
         printf 'o\nr\nq\n' | credscore annotate comments.csv --labels-out mine.jsonl
         credscore annotate comments.csv --labels-out mine.jsonl --batch 200 --export tasks.json
-        credscore train --labels labels/ --labels mine.jsonl --output models/next
+        credscore train --labels bundled --labels mine.jsonl --output models/next
     """
     from classifier.inputs import InputSpec, expand_inputs
-    from training.annotate import export_batch, open_session, run_session
+    from training.annotate import BatchExport, annotate
 
     if (batch is None) != (export_path is None):
         raise click.UsageError("--batch N and --export FILE go together")
-    spec = InputSpec(
-        paths=expand_inputs(tuple(inputs)),
-        input_format=input_format,
-        text_column=text_column,
-        source_column=source_column,
-    )
-    model = _load(model_path)
-    session, counts = open_session(
-        spec,
-        model,
+    report = annotate(
+        InputSpec(paths=expand_inputs(tuple(inputs)), **reading),
+        _load(model_path),
         answers,
+        read_key=_answer_reader(),
+        write=_show,
+        opened=functools.partial(_tell_opened, answers),
+        limit=limit,
+        export=BatchExport(batch, export_path, export_format) if batch is not None else None,
         labelled_paths=label_paths or None,
-        random_share=random_share,
-        seed=seed,
-        annotator=annotator,
+        **choice,
     )
+    if report.stopped == "exported":
+        click.echo(f"wrote {report.exported} rows to label to {export_path}", err=True)
+    elif report.stopped == "interrupted":
+        click.echo(f"\nInterrupted: {report.in_file} answers are saved in {answers}", err=True)
+        ctx.exit(ExitCode.INTERRUPTED)
+    else:
+        click.echo(f"credscore: {report.line()}", err=True)
+
+
+def _tell_opened(answers: Path, opening: Any) -> None:
+    """What an annotate session found, before its first row."""
     click.echo(
-        f"credscore: {counts['rows']} input rows ({counts['unusable']} without text), "
-        f"{len(session.answers.rows)} answers already in {answers}",
+        f"credscore: {opening.rows} input rows ({opening.unusable} without text), "
+        f"{opening.answers} answers already in {answers}",
         err=True,
     )
-    if session.answers.repaired:
-        _warn(f"{answers}: removed a last line cut short by a crash: {session.answers.repaired!r}")
-    if batch is not None:
-        written = export_batch(session, batch, export_path, export_format)
-        click.echo(f"wrote {written} rows to label to {export_path}", err=True)
-        return
+    if opening.repaired:
+        _warn(f"{answers}: removed a last line cut short by a crash: {opening.repaired!r}")
 
+
+def _answer_reader() -> Callable[[], str]:
+    """One key at a time from a terminal; else one answer per line, EOFError at the end."""
     if sys.stdin.isatty():
+        return click.getchar
 
-        def read_key() -> str:
-            return click.getchar()
+    def read_line() -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
 
-    else:
+    return read_line
 
-        def read_key() -> str:
-            line = sys.stdin.readline()
-            if not line:
-                raise EOFError
-            return line
 
-    def write(text: str, end: str = "\n") -> None:
-        click.echo(text + end, nl=False)
-
-    try:
-        report = run_session(session, read_key=read_key, write=write, limit=limit)
-    except KeyboardInterrupt:
-        click.echo("", err=True)
-        click.echo(
-            f"Interrupted: {len(session.answers.rows)} answers are saved in {answers}", err=True
-        )
-        ctx.exit(ExitCode.INTERRUPTED)
-    click.echo(f"credscore: {report.line()}", err=True)
+def _show(text: str, end: str = "\n") -> None:
+    click.echo(text + end, nl=False)
 
 
 @cli.command(name="compare")

@@ -15,13 +15,16 @@ from classifier.inputs import InputSpec
 from classifier.model import load_model
 from training.annotate import (
     AnswerFile,
+    BatchExport,
     NearDuplicates,
+    Opened,
     choose,
     margins,
     open_session,
     ranked,
     run_session,
 )
+from training.annotate import annotate as annotate_rows
 from training.annotations import read_annotations
 from training.audit import jaccard, word_trigrams
 from training.dataset import load_dataset
@@ -208,6 +211,37 @@ def test_open_session_counts_rows_without_text(comments, tmp_path, mini_model_di
         limit=2,
     )
     assert report.stopped == "limit" and report.in_file == 2
+
+
+def test_annotate_reports_ctrl_c_and_exports(comments, tmp_path, mini_model_dir):
+    model, spec, answers = (
+        load_model(mini_model_dir),
+        InputSpec((str(comments),)),
+        tmp_path / "a.jsonl",
+    )
+    keys = iter(["o"])
+
+    def read_key():  # one answer, then Ctrl-C
+        key = next(keys, None)
+        if key is None:
+            raise KeyboardInterrupt
+        return key
+
+    seen = []
+    quiet = {"read_key": read_key, "write": lambda text, end="\n": None}
+    report = annotate_rows(
+        spec, model, answers, opened=seen.append, labelled_paths=[MINI_LABELS], **quiet
+    )
+    assert seen == [Opened(rows=6, unusable=1, answers=0, repaired="")]
+    assert report.stopped == "interrupted" and report.in_file == 1 == len(lines_of(answers))
+    tasks = tmp_path / "tasks.jsonl"
+    batch = BatchExport(2, tasks, "doccano")
+    exported = annotate_rows(
+        spec, model, answers, export=batch, labelled_paths=[MINI_LABELS], **quiet
+    )
+    assert exported.stopped == "exported" and exported.exported == 2 == len(lines_of(tasks))
+    offered = {r["text"] for r in lines_of(tasks)}
+    assert not offered & {r["text"] for r in lines_of(answers)}  # the answered row is not offered
 
 
 pexpect = pytest.importorskip("pexpect", reason="pexpect drives the terminal test")

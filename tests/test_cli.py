@@ -432,3 +432,32 @@ def test_label_thread_summary_rolls_up_threads_and_authors(mini_model_dir, tmp_p
     assert threads["t1"]["rows"] == 2 and threads["t2"]["rows"] == 2
     assert authors["ann"]["rows"] == 2 and authors["cat"]["errors"] == 1
     assert sum(t["rows"] for t in rollup["threads"]) == 4
+
+
+def test_labels_bundled_names_the_shipped_labels(tmp_path, monkeypatch):
+    from training.dataset import bundled_labels_dir, load_dataset
+
+    shipped = len(load_dataset([bundled_labels_dir()]).records)
+    everything = run(
+        "labels", "export", "--labels", "bundled", "--to", "csv", "-o", tmp_path / "a.csv"
+    )
+    assert everything.exit_code == 0, everything.output
+    assert everything.stderr.strip() == f"wrote {shipped} rows to {tmp_path / 'a.csv'}"
+    # --labels bundled --labels mine.jsonl reads both, wherever credscore is installed
+    folder = tmp_path / "site-packages" / "credscore_labels"
+    folder.mkdir(parents=True)
+    shutil.copy(MINI_LABELS, folder)
+    monkeypatch.setattr("training.dataset.bundled_labels_dir", lambda: folder)
+    mine = tmp_path / "mine.jsonl"
+    row = {"id": "m1", "text": "Ferries are a joke here.", "label": "opinion"}
+    mine.write_text(json.dumps(row) + "\n")
+    both = run("labels", "export", "--labels", "bundled", "--labels", mine, "--to", "doccano")
+    assert both.exit_code == 0, both.output
+    texts = [json.loads(line)["text"] for line in both.stdout.splitlines()]
+    assert texts == [json.loads(line)["text"] for line in MINI_LABELS.open()] + [row["text"]]
+    # a folder of that name is ./bundled
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bundled").mkdir()
+    shutil.copy(mine, tmp_path / "bundled")
+    local = run("labels", "export", "--labels", "./bundled", "--to", "csv")
+    assert local.exit_code == 0 and local.stdout.count("\n") == 2  # header and the one row

@@ -1,6 +1,7 @@
 import json
 import shutil
 import subprocess
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from test_cli import installed_command
 
 from classifier import LABELS
 from classifier.cli import cli
-from classifier.errors import LabelError
+from classifier.decisions import policy
+from classifier.errors import LabelError, ModelError
 from classifier.model import load_model
-from training.compare import _statistics, compare, decisions
+from training.compare import _statistics, compare
 from training.dataset import load_dataset
 from training.evaluate import compute_metrics
 
@@ -87,24 +89,55 @@ def test_flips_on_an_unlabelled_file(mini_model_dir, other_model_dir, tmp_path):
             assert max(row.old, key=row.old.get) == flip.before
 
 
-def test_decision_flips_need_operating_points(mini_model_dir, tmp_path):
-    strict, loose = tmp_path / "strict", tmp_path / "loose"
-    for folder, threshold in ((strict, 0.99), (loose, 0.3)):
-        shutil.copytree(mini_model_dir, folder)
-        manifest = json.loads((folder / "manifest.json").read_text())
-        manifest["operating_points"] = {
-            "hold": {"label": "disinformation", "threshold": threshold, "precision": 0.9},
-        }
-        (folder / "manifest.json").write_text(json.dumps(manifest))
+def with_points(source, folder, points):
+    """A copy of a model whose manifest holds these operating points."""
+    shutil.copytree(source, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["operating_points"] = points
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_decision_flips_use_the_rule_of_policy(mini_model_dir, tmp_path):
+    strict = with_points(
+        mini_model_dir,
+        tmp_path / "strict",
+        {
+            "hold": {"label": "disinformation", "threshold": 0.99, "precision": 0.9},
+            "review": {"label": "opinion", "threshold": None},  # unset: it never fires
+        },
+    )
+    loose = with_points(
+        mini_model_dir,
+        tmp_path / "loose",
+        {
+            "hold": {"label": "disinformation", "threshold": 0.3, "precision": 0.9},
+            "review": {"label": "opinion", "threshold": 0.5},
+        },
+    )
     old, new = load_model(strict), load_model(loose)
     proba = new.scorer.proba([r.text for r in load_dataset([MINI_LABELS]).records])
-    assert decisions(proba, {}) is None
-    held = decisions(proba, new.manifest)
-    assert held == ["hold" if p >= 0.3 else "accept" for p in proba[:, 2]]
+    before = policy(old.manifest).decide_rows(proba)
+    after = policy(new.manifest).decide_rows(proba)
+    # the row rule and the one-text rule score uses are the same rule
+    assert after == [policy(new.manifest).decide(dict(zip(LABELS, row))) for row in proba]
+    assert set(after) == {"hold", "review", "accept"}  # the case exercises every decision
+    expected = Counter((b, a) for b, a in zip(before, after) if b != a)
     result = compare(old, new, [MINI_LABELS]).files[0]
     assert result.flipped == 0  # same scores, other thresholds
     flips = {(f.before, f.after): f.count for f in result.flips if f.kind == "decision"}
-    assert flips == {("accept", "hold"): sum(0.3 <= p < 0.99 for p in proba[:, 2])}
+    assert flips == dict(expected) and sum(flips.values()) > 0
+
+
+def test_decision_flips_need_operating_points_in_both(mini_model_dir, tmp_path):
+    loose = with_points(
+        mini_model_dir, tmp_path / "loose", {"hold": {"label": "disinformation", "threshold": 0.3}}
+    )
+    result = compare(load_model(mini_model_dir), load_model(loose), [MINI_LABELS]).files[0]
+    assert not [f for f in result.flips if f.kind == "decision"]
+    bad = with_points(mini_model_dir, tmp_path / "bad", {"hold": {"label": "SUBJ"}})
+    with pytest.raises(ModelError, match=r"bad: operating point 'hold' must name one of"):
+        compare(load_model(bad), load_model(loose), [MINI_LABELS])
 
 
 def test_cli_text_json_and_a_bad_label(mini_model_dir, other_model_dir, tmp_path):

@@ -466,31 +466,10 @@ def open_session(
     InputError, LabelError
         Unreadable inputs, label files or answers file.
     """
-    import numpy as np
-
-    texts: list[str] = []
-    places: list[tuple[str, int | None, str | None]] = []
-    unusable = 0
-    for row in read_rows(spec):
-        if row.text is None or not row.text.strip():
-            unusable += 1
-            continue
-        texts.append(row.text)
-        places.append((*_where(row.where), row.source))
-    proba = (
-        np.concatenate(
-            [model.scorer.proba(texts[i : i + _CHUNK]) for i in range(0, len(texts), _CHUNK)]
-        )
-        if texts
-        else np.zeros((0, len(LABELS)))
-    )
+    texts, places, unusable = _usable_rows(spec)
+    proba = _scores(model, texts)
     file = AnswerFile(answers)
-    index = NearDuplicates(threshold)
-    _, records = read_all(labelled_paths)
-    for record in records:
-        index.add(record.text)
-    for answer in file.rows:
-        index.add(str(answer["text"]))
+    index = _labelled_index(labelled_paths, file, threshold)
     queue = deque(
         Candidate(texts[i], *places[i][:2], places[i][2], tuple(map(float, proba[i])), why)
         for i, why in ranked(proba, random_share=random_share, seed=seed)
@@ -501,6 +480,46 @@ def open_session(
         "unusable": unusable,
         "repaired": int(bool(file.repaired)),
     }
+
+
+def _usable_rows(
+    spec: InputSpec,
+) -> tuple[list[str], list[tuple[str, int | None, str | None]], int]:
+    """The texts of the input rows that can be scored, where each is from, and how many cannot."""
+    texts: list[str] = []
+    places: list[tuple[str, int | None, str | None]] = []
+    unusable = 0
+    for row in read_rows(spec):
+        if row.text is None or not row.text.strip():
+            unusable += 1
+            continue
+        texts.append(row.text)
+        places.append((*_where(row.where), row.source))
+    return texts, places, unusable
+
+
+def _scores(model: Model, texts: Sequence[str]) -> Any:
+    """The model's probabilities of ``texts``, scored in chunks, shape (len(texts), 3)."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, len(LABELS)))
+    return np.concatenate(
+        [model.scorer.proba(list(texts[i : i + _CHUNK])) for i in range(0, len(texts), _CHUNK)]
+    )
+
+
+def _labelled_index(
+    labelled_paths: Iterable[str | Path] | None, answers: AnswerFile, threshold: float
+) -> NearDuplicates:
+    """The texts already labelled: the label files' and the answers file's."""
+    index = NearDuplicates(threshold)
+    _, records = read_all(labelled_paths)
+    for record in records:
+        index.add(record.text)
+    for answer in answers.rows:
+        index.add(str(answer["text"]))
+    return index
 
 
 def _user() -> str:
@@ -520,8 +539,11 @@ class SessionReport:
     answered: int
     undone: int
     in_file: int
-    stopped: str  # "quit", "end of input", "no more rows", "limit"
+    #: "quit", "end of input", "no more rows", "limit", "interrupted" (Ctrl-C), or "exported"
+    #: (the rows went into a task file instead, see :class:`BatchExport`)
+    stopped: str
     passed_over: dict[str, int]
+    exported: int = 0  # rows written to the task file
 
     def line(self) -> str:
         passed = ", ".join(f"{n} {why}" for why, n in sorted(self.passed_over.items()))
@@ -604,49 +626,58 @@ def run_session(
                 stopped = "limit"
                 break
             write(render_candidate(showing, session.model, number=len(session.answers.rows) + 1))
-            while True:
-                write(PROMPT, end="")
-                try:
-                    key = _key(read_key())
-                except EOFError:
-                    stopped = "end of input"
-                    return _report(session, stopped)
-                if key in KEYS:
-                    session.answer(showing, KEYS[key])
-                    write(f"saved: {KEYS[key]}")
-                    showing = session.next()
-                elif key == "s":
-                    session.skip(showing)
-                    showing = session.next()
-                elif key == "u":
-                    taken = session.undo(showing)
-                    if taken is None:
-                        write("nothing to undo: the answers file is empty")
-                        continue
-                    write(f"undone: {taken.where} (answer it again)")
-                    showing = session.next()
-                elif key == "q":
-                    stopped = "quit"
-                    return _report(session, stopped)
-                elif key == "?":
-                    write(HELP)
-                    continue
-                else:
-                    write(f"unknown key {key!r}; press ? for help")
-                    continue
+            showing, stop = _ask(session, showing, read_key=read_key, write=write)
+            if stop is not None:
+                stopped = stop
                 break
     finally:
         session.close()
     return _report(session, stopped)
 
 
-def _report(session: Session, stopped: str) -> SessionReport:
+def _ask(
+    session: Session,
+    showing: Candidate,
+    *,
+    read_key: Callable[[], str],
+    write: Callable[..., None],
+) -> tuple[Candidate | None, str | None]:
+    """Prompt until a key moves on from ``showing``: the next row, or why the session stops."""
+    while True:
+        write(PROMPT, end="")
+        try:
+            key = _key(read_key())
+        except EOFError:
+            return None, "end of input"
+        if key == "q":
+            return None, "quit"
+        if key in KEYS:
+            session.answer(showing, KEYS[key])
+            write(f"saved: {KEYS[key]}")
+            return session.next(), None
+        if key == "s":
+            session.skip(showing)
+            return session.next(), None
+        if key == "u":
+            taken = session.undo(showing)
+            if taken is not None:
+                write(f"undone: {taken.where} (answer it again)")
+                return session.next(), None
+            write("nothing to undo: the answers file is empty")
+        elif key == "?":
+            write(HELP)
+        else:
+            write(f"unknown key {key!r}; press ? for help")
+
+
+def _report(session: Session, stopped: str, *, exported: int = 0) -> SessionReport:
     return SessionReport(
         session.answered,
         session.undone,
         len(session.answers.rows),
         stopped,
         dict(session.passed_over),
+        exported,
     )
 
 
@@ -703,3 +734,86 @@ def export_batch(session: Session, n: int, output: str | Path, fmt: str) -> int:
     text = export_rows(rows, fmt)
     write_atomic(output, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return len(rows)
+
+
+# --- The whole command --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a session found when it opened: told to the user before the first row."""
+
+    rows: int  # input rows
+    unusable: int  # input rows without a text to score
+    answers: int  # answers already in the file
+    repaired: str  # a last line cut short by a crash and removed, or ""
+
+
+@dataclass(frozen=True)
+class BatchExport:
+    """Write the next ``n`` rows to ``path`` as tasks for a tool, instead of asking."""
+
+    n: int
+    path: Path
+    fmt: str = "label-studio"  # "doccano", "label-studio" or "prodigy"
+
+
+def annotate(
+    spec: InputSpec,
+    model: Model,
+    answers: str | Path,
+    *,
+    read_key: Callable[[], str],
+    write: Callable[..., None],
+    opened: Callable[[Opened], None] = lambda opening: None,
+    limit: int | None = None,
+    export: BatchExport | None = None,
+    labelled_paths: Iterable[str | Path] | None = None,
+    random_share: float = RANDOM_SHARE,
+    seed: int = 0,
+    annotator: str | None = None,
+) -> SessionReport:
+    """Open a session on the inputs, then ask for answers (or export the next rows as tasks).
+
+    Parameters
+    ----------
+    spec, model, answers
+        As for :func:`open_session`.
+    read_key, write, limit
+        As for :func:`run_session`.
+    opened : callable
+        Called with an :class:`Opened` once the inputs are scored, before the first row.
+    export : BatchExport, optional
+        Write rows to a task file (:func:`export_batch`) instead of asking.
+    labelled_paths, random_share, seed, annotator
+        As for :func:`open_session`.
+
+    Returns
+    -------
+    SessionReport
+        ``stopped`` is ``"interrupted"`` after Ctrl-C (every answer given is on disk), and
+        ``"exported"`` with ``exported`` rows after an export.
+
+    Raises
+    ------
+    InputError, LabelError
+        Unreadable inputs, label files or answers file; an export file that cannot be written.
+    """
+    session, counts = open_session(
+        spec,
+        model,
+        answers,
+        labelled_paths=labelled_paths,
+        random_share=random_share,
+        seed=seed,
+        annotator=annotator,
+    )
+    file = session.answers
+    opened(Opened(counts["rows"], counts["unusable"], len(file.rows), file.repaired))
+    if export is not None:
+        written = export_batch(session, export.n, export.path, export.fmt)
+        return _report(session, "exported", exported=written)
+    try:
+        return run_session(session, read_key=read_key, write=write, limit=limit)
+    except KeyboardInterrupt:
+        return _report(session, "interrupted")

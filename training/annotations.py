@@ -319,6 +319,10 @@ def _label_studio_text(data: Any) -> str | None:
     return strings[0] if len(strings) == 1 else None
 
 
+#: A Label Studio unit of labelling: None for the whole text, (start, end) for a span.
+_Unit = tuple[int, int] | None
+
+
 def _read_label_studio(reader: _Reader) -> None:
     for line, task in _json_records(reader.path):
         reader.records += 1
@@ -336,57 +340,77 @@ def _read_label_studio(reader: _Reader) -> None:
         kept = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
         if len(kept) < len(annotations):
             reader.dropped["cancelled annotations"] += len(annotations) - len(kept)
-        # unit: None for the whole text, (start, end) for a span -> labels given, per annotation
-        units: dict[tuple[int, int] | None, list[list[Any]]] = {}
-        pieces: dict[tuple[int, int], str] = {}
-        broken = False
-        for annotation in kept:
-            for result in annotation.get("result") or []:
-                value = result.get("value") if isinstance(result, dict) else None
-                if not isinstance(value, dict):
-                    continue
-                if "choices" in value:
-                    units.setdefault(None, []).append(list(value["choices"]))
-                elif "labels" in value:
-                    piece = _span(text, value.get("start"), value.get("end"), value.get("text"))
-                    if piece is None:
-                        reader.refuse(
-                            line,
-                            f"span {value.get('start')}-{value.get('end')} does not match the "
-                            f"text{' ' + repr(value['text']) if 'text' in value else ''}",
-                        )
-                        broken = True
-                        continue
-                    span = (int(value["start"]), int(value["end"]))
-                    pieces[span] = piece
-                    units.setdefault(span, []).append(list(value["labels"]))
-        if broken:
+        found = _label_studio_units(reader, line, text, kept)
+        if found is None:
             continue
+        units, pieces = found
         if not units:
             reader.dropped["unlabelled"] += 1
             continue
         meta = _meta(task, "meta")
         ident = task.get("id", task["data"].get("id") if isinstance(task["data"], dict) else None)
         meta.update({k: task["data"][k] for k in ("doc", "source") if k in task["data"]})
-        for key, given in units.items():
-            answers = [g for g in given if g]
-            if not answers:
-                reader.dropped["unlabelled"] += 1
+        for unit, given in units.items():
+            piece = text if unit is None else pieces[unit]
+            _add_label_studio_unit(reader, line, unit, piece, given, ident=ident, meta=meta)
+
+
+def _label_studio_units(
+    reader: _Reader, line: int, text: str, annotations: list[dict[str, Any]]
+) -> tuple[dict[_Unit, list[list[Any]]], dict[tuple[int, int], str]] | None:
+    """The labels each annotation gave each unit, and each span's text; None (the row
+    refused) when a span does not match the text."""
+    units: dict[_Unit, list[list[Any]]] = {}
+    pieces: dict[tuple[int, int], str] = {}
+    broken = False
+    for annotation in annotations:
+        for result in annotation.get("result") or []:
+            value = result.get("value") if isinstance(result, dict) else None
+            if not isinstance(value, dict):
                 continue
-            chosen = [reader.one_label(g, line) for g in answers]
-            labels = [label for label in chosen if label is not None]
-            if len(labels) < len(chosen):
-                continue
-            if len(set(labels)) > 1:
-                what = "the text" if key is None else f"span {key[0]}-{key[1]}"
-                reader.refuse(line, f"annotators disagree on {what}: {', '.join(map(str, labels))}")
-                continue
-            if key is None:
-                reader.add(line, text, labels[0], ident=ident, meta=meta)
-            else:
-                start, end = key
-                suffix = f":{start}-{end}"
-                reader.add(line, pieces[key], labels[0], ident=ident, meta=meta, suffix=suffix)
+            if "choices" in value:
+                units.setdefault(None, []).append(list(value["choices"]))
+            elif "labels" in value:
+                piece = _span(text, value.get("start"), value.get("end"), value.get("text"))
+                if piece is None:
+                    reader.refuse(
+                        line,
+                        f"span {value.get('start')}-{value.get('end')} does not match the "
+                        f"text{' ' + repr(value['text']) if 'text' in value else ''}",
+                    )
+                    broken = True
+                    continue
+                span = (int(value["start"]), int(value["end"]))
+                pieces[span] = piece
+                units.setdefault(span, []).append(list(value["labels"]))
+    return None if broken else (units, pieces)
+
+
+def _add_label_studio_unit(
+    reader: _Reader,
+    line: int,
+    unit: _Unit,
+    text: str,
+    given: list[list[Any]],
+    *,
+    ident: Any,
+    meta: Mapping[str, Any],
+) -> None:
+    """Keep one unit's row when its annotators gave it one label between them."""
+    answers = [g for g in given if g]
+    if not answers:
+        reader.dropped["unlabelled"] += 1
+        return
+    chosen = [reader.one_label(g, line) for g in answers]
+    labels = [label for label in chosen if label is not None]
+    if len(labels) < len(chosen):
+        return
+    if len(set(labels)) > 1:
+        what = "the text" if unit is None else f"span {unit[0]}-{unit[1]}"
+        reader.refuse(line, f"annotators disagree on {what}: {', '.join(map(str, labels))}")
+        return
+    suffix = "" if unit is None else f":{unit[0]}-{unit[1]}"
+    reader.add(line, text, labels[0], ident=ident, meta=meta, suffix=suffix)
 
 
 def _read_prodigy(reader: _Reader) -> None:
@@ -661,54 +685,68 @@ def export_rows(
     """
     rows, labels = list(rows), list(labels)
     if fmt == "label-studio":
-        tasks = []
-        for row in rows:
-            data = {"text": row["text"], **_carried(row)}
-            task: dict[str, Any] = {"data": data}
-            if row.get("label"):
-                task["annotations"] = [{"result": [_choice(row["label"])]}]
-            if row.get("prediction"):
-                guess = row["prediction"]
-                task["predictions"] = [
-                    {
-                        "model_version": guess.get("model", ""),
-                        "score": guess["score"],
-                        "result": [_choice(guess["label"])],
-                    }
-                ]
-            tasks.append(task)
+        tasks = [_label_studio_task(row) for row in rows]
         return json.dumps(tasks, indent=1, ensure_ascii=False) + "\n"
-    lines = []
-    for row in rows:
-        label = row.get("label")
-        if fmt == "doccano":
-            out = {"text": row["text"], "label": [label] if label else [], **_carried(row)}
-        elif fmt == "prodigy":
-            out = {
-                "text": row["text"],
-                "options": [{"id": name, "text": name} for name in labels],
-                "meta": _carried(row),
-            }
-            if label:
-                out.update(accept=[label], answer="accept")
-        elif fmt == "fasttext":
-            if not label:
-                raise InputError("fastText rows need a label")
-            lines.append(f"{FASTTEXT_PREFIX}{label} {_one_line(row['text'])}")
-            continue
-        elif fmt == "csv":
-            continue
-        else:
-            raise InputError(f"unknown annotation format '{fmt}'; use one of {', '.join(FORMATS)}")
-        lines.append(json.dumps(out, ensure_ascii=False))
     if fmt == "csv":
-        buffer = io.StringIO()
-        columns = ["text", "label", "id", "doc", "source", "origin"]
-        writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({c: row.get(c, "") for c in columns} for row in rows)
-        return buffer.getvalue()
-    return "".join(line + "\n" for line in lines)
+        return _csv_text(rows)
+    if fmt == "fasttext":
+        return "".join(_fasttext_line(row) + "\n" for row in rows)
+    if fmt == "doccano":
+        out = [_doccano_row(row) for row in rows]
+    elif fmt == "prodigy":
+        out = [_prodigy_row(row, labels) for row in rows]
+    else:
+        raise InputError(f"unknown annotation format '{fmt}'; use one of {', '.join(FORMATS)}")
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in out)
+
+
+def _label_studio_task(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Label Studio task: the text, its label as an annotation, the model's as a prediction."""
+    task: dict[str, Any] = {"data": {"text": row["text"], **_carried(row)}}
+    if row.get("label"):
+        task["annotations"] = [{"result": [_choice(row["label"])]}]
+    if row.get("prediction"):
+        guess = row["prediction"]
+        task["predictions"] = [
+            {
+                "model_version": guess.get("model", ""),
+                "score": guess["score"],
+                "result": [_choice(guess["label"])],
+            }
+        ]
+    return task
+
+
+def _doccano_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    label = row.get("label")
+    return {"text": row["text"], "label": [label] if label else [], **_carried(row)}
+
+
+def _prodigy_row(row: Mapping[str, Any], labels: list[str]) -> dict[str, Any]:
+    """A Prodigy choice example; an accepted answer when the row has a label."""
+    out: dict[str, Any] = {
+        "text": row["text"],
+        "options": [{"id": name, "text": name} for name in labels],
+        "meta": _carried(row),
+    }
+    if row.get("label"):
+        out.update(accept=[row["label"]], answer="accept")
+    return out
+
+
+def _fasttext_line(row: Mapping[str, Any]) -> str:
+    if not row.get("label"):
+        raise InputError("fastText rows need a label")
+    return f"{FASTTEXT_PREFIX}{row['label']} {_one_line(row['text'])}"
+
+
+def _csv_text(rows: list[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    columns = ["text", "label", "id", "doc", "source", "origin"]
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: row.get(c, "") for c in columns} for row in rows)
+    return buffer.getvalue()
 
 
 def _carried(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ counts, so B resamples cost a (B, 27) array whatever the number of rows.
 
 On any file, labelled or not, the rows whose label (or, when both manifests hold operating
 points, decision) flipped are counted per ``from -> to`` and the rows that moved most are
-listed, so a moderator can read what the new labels did.
+listed, so a moderator can read what the new labels did. Decisions are made by the one rule
+of :mod:`classifier.decisions` (``policy(manifest).decide_rows``), as ``score`` makes them.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from classifier import LABELS
-from classifier.errors import LabelError
+from classifier.decisions import policy
+from classifier.errors import LabelError, ModelError
 from classifier.inputs import InputSpec, read_rows
 from classifier.model import Model
 
 RESAMPLES = 1000
 TOP = 5
 _CHUNK = 2000
-DECISIONS = ("hold", "review", "accept")
 
 
 @dataclass(frozen=True)
@@ -113,24 +114,20 @@ class Comparison:
         return asdict(self)
 
 
-def decisions(proba: Any, manifest: dict[str, Any]) -> list[str] | None:
-    """Each row's decision under a manifest's ``hold`` and ``review`` operating points.
+def _decisions(model: Model, proba: Any) -> list[str] | None:
+    """Each row's decision by the model's operating points, by the rule ``score`` and ``label``
+    decide with (:func:`classifier.decisions.policy`); None when its manifest has no point.
 
-    ``hold`` when the score of the hold point's label reaches its threshold, else ``review``
-    when the review point's does, else ``accept``; None when the manifest has neither point.
+    Raises
+    ------
+    ModelError
+        An operating point of the wrong shape.
     """
-    points = manifest.get("operating_points") or {}
-    rules = [
-        (name, LABELS.index(points[name]["label"]), float(points[name]["threshold"]))
-        for name in ("hold", "review")
-        if isinstance(points.get(name), dict) and points[name].get("label") in LABELS
-    ]
-    if not rules:
-        return None
-    out = []
-    for row in proba:
-        out.append(next((name for name, j, t in rules if row[j] >= t), "accept"))
-    return out
+    try:
+        rule = policy(model.manifest)
+    except ModelError as exc:
+        raise ModelError(f"{model.path}: {exc}") from None
+    return rule.decide_rows(proba) if rule.points else None
 
 
 def _read(
@@ -261,57 +258,18 @@ def compare_file(
     text_column: str = "text",
 ) -> FileComparison:
     """Score one file with both models and compare them (see :func:`compare`)."""
-    import numpy as np
-
     texts, places, gold, unusable, first = _read(path, text_column)
     p_old, p_new = _proba(old, texts), _proba(new, texts)
-    old_labels = [LABELS[i] for i in p_old.argmax(axis=1)]
-    new_labels = [LABELS[i] for i in p_new.argmax(axis=1)]
-    flips = _flips("label", old_labels, new_labels, p_old, p_new, texts, places, gold, top)
-    old_decisions, new_decisions = decisions(p_old, old.manifest), decisions(p_new, new.manifest)
+    rows = (p_old, p_new, texts, places, gold, top)
+    flips = _flips("label", _labels(p_old), _labels(p_new), *rows)
+    old_decisions, new_decisions = _decisions(old, p_old), _decisions(new, p_new)
     if old_decisions is not None and new_decisions is not None:
-        flips += _flips(
-            "decision", old_decisions, new_decisions, p_old, p_new, texts, places, gold, top
-        )
+        flips += _flips("decision", old_decisions, new_decisions, *rows)
     labelled = bool(texts) and all(g is not None for g in gold)
     accuracy = macro = None
     labels: list[LabelChange] = []
     if labelled:
-        kinds = (
-            9 * np.array([LABELS.index(g) for g in gold if g is not None])
-            + 3 * p_old.argmax(axis=1)
-            + p_new.argmax(axis=1)
-        )
-        counts = np.bincount(kinds, minlength=27)
-        present = [j for j in range(len(LABELS)) if counts.reshape(3, 9)[j].sum()]
-        point = _statistics(counts.astype(float), present)
-        rng = np.random.default_rng(seed)
-        draws = _statistics(
-            rng.multinomial(len(kinds), counts / counts.sum(), size=resamples).astype(float),
-            present,
-        )
-
-        def change(name: str, j: int | None = None) -> Change:
-            pick = (lambda a: a[..., j]) if j is not None else (lambda a: a)
-            return _change(
-                pick(point["old"][name]),
-                pick(point["new"][name]),
-                pick(draws["old"][name]),
-                pick(draws["new"][name]),
-            )
-
-        accuracy, macro = change("accuracy"), change("macro_f1")
-        labels = [
-            LabelChange(
-                label,
-                int(counts.reshape(3, 9)[j].sum()),
-                change("precision", j),
-                change("recall", j),
-                change("f1", j),
-            )
-            for j, label in enumerate(LABELS)
-            if j in present
-        ]
+        accuracy, macro, labels = _metrics(gold, p_old, p_new, resamples=resamples, seed=seed)
     return FileComparison(
         file=path,
         rows=len(texts) + unusable,
@@ -324,6 +282,54 @@ def compare_file(
         labels=tuple(labels),
         flips=tuple(flips),
     )
+
+
+def _labels(proba: Any) -> list[str]:
+    return [LABELS[i] for i in proba.argmax(axis=1)]
+
+
+def _metrics(
+    gold: Sequence[str | None], p_old: Any, p_new: Any, *, resamples: int, seed: int
+) -> tuple[Change, Change, list[LabelChange]]:
+    """Accuracy, macro-F1 and each present label's precision/recall/F1, old and new, with the
+    paired bootstrap interval of each change."""
+    import numpy as np
+
+    kinds = (
+        9 * np.array([LABELS.index(g) for g in gold if g is not None])
+        + 3 * p_old.argmax(axis=1)
+        + p_new.argmax(axis=1)
+    )
+    counts = np.bincount(kinds, minlength=27)
+    present = [j for j in range(len(LABELS)) if counts.reshape(3, 9)[j].sum()]
+    point = _statistics(counts.astype(float), present)
+    rng = np.random.default_rng(seed)
+    draws = _statistics(
+        rng.multinomial(len(kinds), counts / counts.sum(), size=resamples).astype(float),
+        present,
+    )
+
+    def change(name: str, j: int | None = None) -> Change:
+        pick = (lambda a: a[..., j]) if j is not None else (lambda a: a)
+        return _change(
+            pick(point["old"][name]),
+            pick(point["new"][name]),
+            pick(draws["old"][name]),
+            pick(draws["new"][name]),
+        )
+
+    labels = [
+        LabelChange(
+            label,
+            int(counts.reshape(3, 9)[j].sum()),
+            change("precision", j),
+            change("recall", j),
+            change("f1", j),
+        )
+        for j, label in enumerate(LABELS)
+        if j in present
+    ]
+    return change("accuracy"), change("macro_f1"), labels
 
 
 def compare(

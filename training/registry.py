@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -276,67 +276,71 @@ def gate(new: Any, current: Any | None, gold_path: Path, tolerance: float) -> tu
     tuple of Check
     """
     from training.dataset import load_dataset
-    from training.evaluate import compute_metrics
 
     gold = load_dataset([gold_path])
     proba = new.scorer.proba(gold.texts)
-    new_f1 = compute_metrics(gold.labels, [LABELS[i] for i in proba.argmax(axis=1)]).macro_f1
-    checks = []
-    if current is not None:
-        old_proba = current.scorer.proba(gold.texts)
-        old_f1 = compute_metrics(
-            gold.labels, [LABELS[i] for i in old_proba.argmax(axis=1)]
-        ).macro_f1
-        required = round(old_f1 - tolerance, 4)
-        checks.append(
-            Check(
-                "macro-F1",
-                new_f1,
-                required,
-                new_f1 >= required,
-                f"macro-F1 on gold {new_f1:.3f}; current model {old_f1:.3f}, tolerance {tolerance}",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                "macro-F1", new_f1, None, True, f"macro-F1 on gold {new_f1:.3f}; no current model"
-            )
-        )
+    checks = [_macro_f1_check(proba, current, gold, tolerance)]
     points = new.manifest.get("operating_points") or {}
     for name, point in sorted(points.items()):
-        if not isinstance(point, dict) or point.get("label") not in LABELS:
-            continue
-        promised = point.get("precision")
-        if promised is None or point.get("threshold") is None:
-            continue
-        required = round(float(promised) - tolerance, 4)
-        precision, flagged = _precision_at(
-            proba, gold.labels, point["label"], float(point["threshold"])
-        )
-        if precision is None:
-            checks.append(
-                Check(
-                    f"precision of '{name}'",
-                    None,
-                    required,
-                    True,
-                    f"'{name}' ({point['label']} >= {point['threshold']}) flags no gold row: "
-                    "its precision cannot be checked on this gold file",
-                )
-            )
-            continue
-        checks.append(
-            Check(
-                f"precision of '{name}'",
-                round(precision, 4),
-                required,
-                precision >= required,
-                f"'{name}' ({point['label']} >= {point['threshold']}) flags {flagged} gold rows "
-                f"with precision {precision:.3f}; the manifest promises {float(promised):.3f}",
-            )
-        )
+        check = _precision_check(name, point, proba, gold.labels, tolerance)
+        if check is not None:
+            checks.append(check)
     return tuple(checks)
+
+
+def _macro_f1(proba: Any, gold: Any) -> float:
+    from training.evaluate import compute_metrics
+
+    return compute_metrics(gold.labels, [LABELS[i] for i in proba.argmax(axis=1)]).macro_f1
+
+
+def _macro_f1_check(proba: Any, current: Any | None, gold: Any, tolerance: float) -> Check:
+    """The candidate's macro-F1 on gold against the current model's, less the tolerance."""
+    new_f1 = _macro_f1(proba, gold)
+    if current is None:
+        return Check(
+            "macro-F1", new_f1, None, True, f"macro-F1 on gold {new_f1:.3f}; no current model"
+        )
+    old_f1 = _macro_f1(current.scorer.proba(gold.texts), gold)
+    required = round(old_f1 - tolerance, 4)
+    return Check(
+        "macro-F1",
+        new_f1,
+        required,
+        new_f1 >= required,
+        f"macro-F1 on gold {new_f1:.3f}; current model {old_f1:.3f}, tolerance {tolerance}",
+    )
+
+
+def _precision_check(
+    name: str, point: Any, proba: Any, gold: list[str], tolerance: float
+) -> Check | None:
+    """An operating point's precision on gold against its promise, less the tolerance; None
+    when the point promises no precision (or has no threshold)."""
+    if not isinstance(point, dict) or point.get("label") not in LABELS:
+        return None
+    promised = point.get("precision")
+    if promised is None or point.get("threshold") is None:
+        return None
+    required = round(float(promised) - tolerance, 4)
+    what = f"'{name}' ({point['label']} >= {point['threshold']})"
+    precision, flagged = _precision_at(proba, gold, point["label"], float(point["threshold"]))
+    if precision is None:
+        return Check(
+            f"precision of '{name}'",
+            None,
+            required,
+            True,
+            f"{what} flags no gold row: its precision cannot be checked on this gold file",
+        )
+    return Check(
+        f"precision of '{name}'",
+        round(precision, 4),
+        required,
+        precision >= required,
+        f"{what} flags {flagged} gold rows with precision {precision:.3f}; the manifest "
+        f"promises {float(promised):.3f}",
+    )
 
 
 def promote(
@@ -380,63 +384,119 @@ def promote(
         The gold file cannot be read.
     """
     folder = Path(registry) if registry else default_registry_dir()
-    source = Path(model_path)
     with _locked(folder):
-        config = read_config(folder)
-        if gold is not None:
-            gold_path = Path(gold).resolve()
-            if not gold_path.is_file():
-                raise InputError(f"{gold}: no such gold file")
-            config["gold"] = str(gold_path)
-        if tolerance is not None:
-            config["tolerance"] = tolerance
-        tol = float(config.get("tolerance", TOLERANCE))
-        new = load_model(source)
-        previous = _current_name(folder)
-        current = load_model(folder / previous) if previous else _default_model()
-        if current is not None and current.sha256 == new.sha256:
+        config = _updated_config(folder, gold, tolerance)
+        gated = _measure(folder, Path(model_path), config)
+        if gated.already_current:
+            name, tol = gated.previous, gated.tolerance
             return PromoteResult(
-                False, False, previous, previous, config.get("gold"), tol, (), "already current"
+                False, False, name, name, gated.gold_name, tol, (), "already current"
             )
-        gold_file = Path(config["gold"]) if config.get("gold") else None
-        if gold_file is None and current is not None:
-            raise RegistryError(
-                f"{folder}: no gold file to compare the models on; pass --gold FILE "
-                "(it is kept in the registry's config)"
-            )
-        if gold_file is not None and not gold_file.is_file():
-            raise RegistryError(
-                f"{gold_file}: the registry's gold file is missing; pass --gold FILE"
-            )
-        checks = gate(new, current, gold_file, tol) if gold_file is not None else ()
-        passed = all(c.passed for c in checks)
         _write_json(folder / CONFIG, config)
-        forced = force and not passed
-        gold_name = str(gold_file) if gold_file else None
-        entry: dict[str, Any] = {
+        if not gated.passed and not force:
+            return _refuse(folder, gated, user=user)
+        return _install(folder, gated, forced=not gated.passed, user=user)
+
+
+@dataclass(frozen=True)
+class _Gated:
+    """A promotion measured but not yet done: the two models, the gold file, the checks."""
+
+    source: Path
+    new: Any  # the candidate Model
+    previous: str | None  # the current version's name
+    current: Any | None  # the model in use: the current version, else the default model
+    gold: Path | None
+    tolerance: float
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def already_current(self) -> bool:
+        return self.current is not None and self.current.sha256 == self.new.sha256
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def gold_name(self) -> str | None:
+        return str(self.gold) if self.gold else None
+
+    def entry(self, *, forced: bool, user: str | None) -> dict[str, Any]:
+        """This promotion's line in the history, but for its result and target."""
+        return {
             "time": _now(),
             "user": user or _user(),
             "action": "promote",
-            "model": str(source.resolve()),
-            "sha256": new.sha256,
-            "from": previous,
-            "compared_with": str(current.path) if current is not None else None,
-            "gold": gold_name,
-            "tolerance": tol,
+            "model": str(self.source.resolve()),
+            "sha256": self.new.sha256,
+            "from": self.previous,
+            "compared_with": str(self.current.path) if self.current is not None else None,
+            "gold": self.gold_name,
+            "tolerance": self.tolerance,
             "forced": forced,
-            "checks": [asdict(c) for c in checks],
+            "checks": [asdict(c) for c in self.checks],
         }
-        if not passed and not force:
-            _append_history(folder, {**entry, "result": "refused", "to": previous})
-            return PromoteResult(False, False, None, previous, gold_name, tol, checks)
-        names = _versions(folder)
-        version = f"v{(int(names[-1][1:]) if names else 0) + 1:04d}"
-        _copy_model(source, folder, version)
-        _switch(folder, version)
-        result = "forced" if forced else "promoted"
-        _append_history(folder, {**entry, "result": result, "to": version})
-        note = "" if gold_file else "no gold file yet: the first model is promoted unchecked"
-        return PromoteResult(True, forced, version, previous, gold_name, tol, checks, note)
+
+
+def _updated_config(
+    folder: Path, gold: str | Path | None, tolerance: float | None
+) -> dict[str, Any]:
+    """The registry's config with this promotion's gold file and tolerance, when given."""
+    config = read_config(folder)
+    if gold is not None:
+        gold_path = Path(gold).resolve()
+        if not gold_path.is_file():
+            raise InputError(f"{gold}: no such gold file")
+        config["gold"] = str(gold_path)
+    if tolerance is not None:
+        config["tolerance"] = tolerance
+    return config
+
+
+def _measure(folder: Path, source: Path, config: dict[str, Any]) -> _Gated:
+    """Load the candidate and the model in use, and gate the candidate on the gold file
+    (unless it is the model in use already)."""
+    tolerance = float(config.get("tolerance", TOLERANCE))
+    new = load_model(source)
+    previous = _current_name(folder)
+    current = load_model(folder / previous) if previous else _default_model()
+    gold = Path(config["gold"]) if config.get("gold") else None
+    gated = _Gated(source, new, previous, current, gold, tolerance)
+    if gated.already_current:
+        return gated
+    if gold is None and current is not None:
+        raise RegistryError(
+            f"{folder}: no gold file to compare the models on; pass --gold FILE "
+            "(it is kept in the registry's config)"
+        )
+    if gold is not None and not gold.is_file():
+        raise RegistryError(f"{gold}: the registry's gold file is missing; pass --gold FILE")
+    checks = gate(new, current, gold, tolerance) if gold is not None else ()
+    return replace(gated, checks=checks)
+
+
+def _refuse(folder: Path, gated: _Gated, *, user: str | None) -> PromoteResult:
+    """Record a refused promotion; nothing else changes."""
+    entry = gated.entry(forced=False, user=user)
+    _append_history(folder, {**entry, "result": "refused", "to": gated.previous})
+    return PromoteResult(
+        False, False, None, gated.previous, gated.gold_name, gated.tolerance, gated.checks
+    )
+
+
+def _install(folder: Path, gated: _Gated, *, forced: bool, user: str | None) -> PromoteResult:
+    """Copy the candidate in as the next version, switch ``current`` to it, record it."""
+    names = _versions(folder)
+    version = f"v{(int(names[-1][1:]) if names else 0) + 1:04d}"
+    _copy_model(gated.source, folder, version)
+    _switch(folder, version)
+    entry = gated.entry(forced=forced, user=user)
+    _append_history(folder, {**entry, "result": "forced" if forced else "promoted", "to": version})
+    note = "" if gated.gold else "no gold file yet: the first model is promoted unchecked"
+    return PromoteResult(
+        True, forced, version, gated.previous, gated.gold_name, gated.tolerance, gated.checks, note
+    )
 
 
 def rollback(
