@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from classifier import LABELS
+from classifier.decisions import Policy, strictest
+from classifier.decisions import policy as model_policy
 from classifier.errors import InputError
 from classifier.explain import Explainer
 from classifier.model import Model
@@ -47,9 +49,15 @@ def combine(proba: np.ndarray, weights: Sequence[float] | np.ndarray) -> tuple[s
 
 
 def score_text(
-    text: str, model: Model, *, terms: int = TERMS, explainer: Explainer | None = None
+    text: str,
+    model: Model,
+    *,
+    terms: int = TERMS,
+    explainer: Explainer | None = None,
+    policy: Policy | None = None,
 ) -> DocumentScore:
-    """Segment ``text``, score every segment, and combine them into the text's label.
+    """Segment ``text``, score every segment, decide on each, and combine them into the text's
+    label and decision.
 
     Parameters
     ----------
@@ -59,6 +67,8 @@ def score_text(
         Driving terms to report per segment.
     explainer : Explainer, optional
         Reused across calls (a server scores many texts with one model).
+    policy : Policy, optional
+        The operating points to decide by [default: the model's own, from its manifest].
 
     Returns
     -------
@@ -75,9 +85,20 @@ def score_text(
     texts = [s.text for s in segments]
     proba = model.predict_proba(texts)
     why = (explainer or Explainer(model)).driving_terms(texts, proba, k=terms)
+    rule = policy if policy is not None else model_policy(model.manifest)
+    decisions = rule.decide_rows(proba)
     scored = tuple(
-        SegmentScore(seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w))
-        for seg, row, w in zip(segments, proba, why)
+        SegmentScore(
+            seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w), decision
+        )
+        for seg, row, w, decision in zip(segments, proba, why, decisions)
     )
     label, mean = combine(proba, [len(t) for t in texts])
-    return DocumentScore(scored, label, dict(zip(LABELS, mean.tolist())), model.info())
+    return DocumentScore(
+        scored,
+        label,
+        dict(zip(LABELS, mean.tolist())),
+        model.info(),
+        strictest(decisions),
+        rule.to_dict(),
+    )

@@ -26,3 +26,17 @@ def test_rows_per_source_sorted_by_disinformation_share():
     assert sum(
         rows[1][f"share_{label}"] for label in ("reporting", "opinion", "disinformation")
     ) == pytest.approx(1)
+
+
+def test_held_and_reviewed_rows_per_source():
+    summary = SourceSummary()
+    summary.add("a", "disinformation", 0.95, "hold")
+    summary.add("a", "disinformation", 0.7, "review")
+    summary.add("a", "opinion", 0.4, "review")
+    summary.add("a", "reporting", 0.1, "accept")
+    summary.add("a", None, None)
+    other = SourceSummary()
+    other.add("a", "disinformation", 0.99, "hold")
+    summary.merge(other)
+    (row,) = summary.rows()
+    assert (row["rows"], row["errors"], row["held"], row["reviewed"]) == (6, 1, 2, 2)
