@@ -64,6 +64,8 @@ class BatchReport:
     errors: int = 0
     resumed: int = 0
     first_error: str | None = None
+    held: int = 0
+    reviewed: int = 0
 
     def add(self, record: dict[str, Any]) -> None:
         self.read += 1
@@ -72,6 +74,8 @@ class BatchReport:
             self.first_error = self.first_error or record["error"]
         else:
             self.labelled += 1
+            self.held += record.get("decision") == "hold"
+            self.reviewed += record.get("decision") == "review"
 
     def merge(self, other: BatchReport) -> None:
         """Add another run's counts (a cluster's parts)."""
@@ -79,6 +83,8 @@ class BatchReport:
         self.labelled += other.labelled
         self.errors += other.errors
         self.resumed += other.resumed
+        self.held += other.held
+        self.reviewed += other.reviewed
         self.first_error = self.first_error or other.first_error
 
     @property

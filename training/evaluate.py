@@ -278,3 +278,30 @@ def gate_failures(
                 f"'{name}' precision {precision:.3f} (threshold {point.threshold:g}) is below {bound:g}"
             )
     return failures
+
+
+def parse_min_precision(values: Sequence[str]) -> dict[str, float]:
+    """``--min-precision hold=0.9`` values as ``{"hold": 0.9}``.
+
+    Raises
+    ------
+    OptionError
+        An unknown point name or a bound outside [0, 1].
+    """
+    from classifier.decisions import POINTS
+    from classifier.errors import OptionError
+
+    out = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        try:
+            bound = float(number)
+        except ValueError:
+            bound = -1.0
+        if name not in POINTS or not 0 <= bound <= 1:
+            raise OptionError(
+                f"--min-precision {value}: give NAME=VALUE with NAME one of {', '.join(POINTS)} "
+                "and VALUE between 0 and 1"
+            )
+        out[name] = bound
+    return out

@@ -26,6 +26,7 @@ import numpy as np
 from classifier import LABELS
 from classifier.decisions import POINTS, OperatingPoint
 from classifier.errors import ModelError, OptionError
+from classifier.model import MANIFEST_FILE, Model, load_array
 
 #: What a threshold achieves; ``fpr`` is the false-positive rate.
 METRICS: tuple[str, ...] = ("precision", "recall", "filter_rate", "match_rate", "fpr")
@@ -345,3 +346,80 @@ def update_points(
         label = (stored.get(name) or {}).get("label") or DEFAULT_POINTS[name][0]
         stored[name] = operating_point(name, label, spec, proba, gold).to_dict()
     return {**manifest, "operating_points": {k: stored[k] for k in POINTS if k in stored}}
+
+
+def out_of_fold(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """A model's out-of-fold probabilities and gold label indices, checksums checked.
+
+    Raises
+    ------
+    ModelError
+        The model keeps none (trained before credscore kept them), or they are missing,
+        tampered with or malformed.
+    """
+    files = model.manifest["files"]
+    if OOF_PROBA not in files or OOF_GOLD not in files:
+        raise ModelError(
+            f"{model.path}: this model keeps no out-of-fold scores to choose thresholds from; "
+            "retrain it with 'credscore train'"
+        )
+    proba, gold = load_array(model, OOF_PROBA), load_array(model, OOF_GOLD)
+    return check_oof(proba, gold, str(model.path))
+
+
+def set_points(model: Model, sets: Mapping[str, str | float]) -> dict[str, Any]:
+    """Choose ``sets``' operating points anew on the model's out-of-fold scores and rewrite its
+    manifest atomically (readers see the old manifest or the new one), without retraining.
+
+    Parameters
+    ----------
+    model : Model
+        A checked, loaded model (its arrays are not changed, so its checksum stays the same).
+    sets : mapping
+        Point name -> constraint (``maximum recall @ precision >= 0.95``) or threshold.
+
+    Returns
+    -------
+    dict
+        The manifest as written.
+
+    Raises
+    ------
+    ModelError
+        No usable out-of-fold scores (see :func:`out_of_fold`).
+    OptionError
+        A bad constraint or threshold.
+    """
+    import json
+
+    from classifier.atomic import write_atomic
+
+    proba, gold = out_of_fold(model)
+    manifest = update_points(model.manifest, sets, proba, gold)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(model.path / MANIFEST_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return manifest
+
+
+def report(model: Model, labels: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What ``credscore thresholds`` shows: the operating points and, per label, the table at
+    every 0.01 (``labels``: which labels [default: those the operating points use]).
+
+    Raises
+    ------
+    ModelError
+        See :func:`out_of_fold`.
+    """
+    proba, gold = out_of_fold(model)
+    points = model.manifest.get("operating_points") or {}
+    chosen = labels or tuple(dict.fromkeys(p["label"] for p in points.values())) or LABELS
+    every = tables(proba, gold)
+    steps = np.round(np.arange(101) / 100, 2)
+    return {
+        "model": str(model.path),
+        "out_of_fold_rows": len(gold),
+        "cv": model.manifest.get("cv"),
+        "operating_points": points,
+        "positives": {label: every[label].positives for label in chosen},
+        "tables": {label: every[label].rows_at(steps) for label in chosen},
+    }
