@@ -6,6 +6,10 @@ Two training regimes, each giving every system exactly the same training rows an
 - ``cross-corpus``: train on CheckThat! (train split), MPQA and the PTC propaganda sentences,
   test on the corpora not used in training plus CheckThat!'s dev split.
 
+Then the moderation decisions: in each regime, credscore trained as ``credscore train`` trains
+(grouped cross-validation, out-of-fold operating points), and its ``hold`` and ``review``
+points measured on every test set next to what its manifest promised.
+
 Each corpus is scored with the metrics its labels allow (see :data:`METRICS`), and the results
 are written to ``docs/benchmarks.md``::
 
@@ -24,6 +28,7 @@ import importlib.util
 import os
 import platform
 import random
+import re
 import shlex
 import sys
 import tempfile
@@ -112,6 +117,20 @@ ISSUE4_TARGETS = (
     ("ptc_propaganda_sentences", "disinformation_f1", True, 0.45),
     *((corpus, "reporting_as_disinformation", False, ISSUE4_TARGET) for corpus in ISSUE4_CORPORA),
 )
+
+
+#: The shared news corpora whose reporting and opinion rows the default hold point must leave
+#: alone: at most :data:`HOLD_TARGET` of them held (issue 11).
+HOLD_CORPORA = (
+    "checkthat_subj_en",
+    "mpqa12_sentence_subjectivity",
+    "babe_media_bias",
+    "semeval2023_task3_en",
+    "ukraine_news_bias",
+)
+HOLD_TARGET = 0.02
+#: "disinformation 0.8": the score the report reads calibration at.
+HIGH_SCORE = 0.8
 
 
 # --- Corpora ------------------------------------------------------------------------------------
@@ -789,6 +808,255 @@ def run_regime(
     return RegimeResult(regime, tuple(results))
 
 
+# --- Decisions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """A regime's model trained as ``credscore train`` does, and its decisions on each test set."""
+
+    regime: Regime
+    manifest: dict[str, Any]
+    seconds: float
+    promised_high: dict[str, float | int | None]  # rows >= HIGH_SCORE out of fold, share right
+    per_test: dict[str, dict[str, Any]]  # column -> measures
+
+
+def _decision_measures(proba: Any, gold: Sequence[str], points: dict[str, Any]) -> dict[str, Any]:
+    """Per point: share of the other rows flagged, precision, recall; and the disinformation
+    score's calibration: ECE and the rows scoring at least :data:`HIGH_SCORE`."""
+    import numpy as np
+
+    from training.evaluate import compute_calibration
+
+    score = proba[:, LABELS.index("disinformation")]
+    dis = np.array([g == "disinformation" for g in gold])
+    out: dict[str, Any] = {}
+    for name, point in points.items():
+        t = point.get("threshold")
+        flagged = score >= t if t is not None else np.zeros(len(score), dtype=bool)
+        out[name] = {
+            "honest_flagged": _share(int((flagged & ~dis).sum()), int((~dis).sum())),
+            "precision": _share(int((flagged & dis).sum()), int(flagged.sum()))
+            if dis.any() and (~dis).any()
+            else None,
+            "recall": _share(int((flagged & dis).sum()), int(dis.sum())),
+        }
+    binary = ["disinformation" if d else "reporting" for d in dis]
+    calibration = compute_calibration(binary, np.column_stack([1 - score, 0 * score, score]))
+    high = score >= HIGH_SCORE
+    out["ece"] = calibration.per_label["disinformation"].ece
+    out["high_rows"] = int(high.sum())
+    out["high_right"] = _share(int((high & dis).sum()), int(high.sum()))
+    return out
+
+
+def run_decisions(regime: Regime, *, log: Callable[[str], None] = lambda _: None) -> DecisionResult:
+    """Train credscore on the regime's rows with ``training.train.train`` (grouped CV by
+    document, operating points out of fold) and measure hold and review on every test set."""
+
+    from classifier.model import load_array, load_model
+    from training.dataset import Dataset, Record
+    from training.train import train
+
+    records = tuple(
+        Record(str(i), text, label, group, "benchmark", i + 1, columns={"doc": group})
+        for i, (text, label, group) in enumerate(zip(regime.texts, regime.labels, regime.groups))
+    )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="credscore-bench-") as folder:
+        result = train(Dataset(records, ("benchmark",)), Path(folder) / "model")
+        model = load_model(result.path)
+        proba = load_array(model, "oof_proba.npy")
+        gold = load_array(model, "oof_gold.npy")
+    seconds = time.perf_counter() - started
+    log(f"{regime.name}: credscore trained with cross-validation in {seconds:.1f} s")
+    high = proba[:, LABELS.index("disinformation")] >= HIGH_SCORE
+    right = int((high & (gold == LABELS.index("disinformation"))).sum())
+    points = model.manifest["operating_points"]
+    per_test = {}
+    for test in regime.tests:
+        texts = [r.text for r in test.rows]
+        per_test[test.column] = _decision_measures(
+            model.predict_proba(texts), [r.label for r in test.rows], points
+        )
+    return DecisionResult(
+        regime,
+        model.manifest,
+        seconds,
+        {"rows": int(high.sum()), "right": _share(right, int(high.sum())), "of": len(gold)},
+        per_test,
+    )
+
+
+def _decision_reading(result: DecisionResult) -> list[str]:
+    """The hold target and the promise against what the test sets show, from the tables."""
+    points = result.manifest["operating_points"]
+    hold = points.get("hold", {})
+    columns = {t.column: t for t in result.regime.tests}
+    lines = []
+    if hold.get("threshold") is None:
+        return [
+            f"- The hold point is unset: no threshold met '{hold.get('constraint')}' out of fold."
+        ]
+    news = [c for c, t in columns.items() if t.corpus in HOLD_CORPORA]
+    shares = {c: result.per_test[c]["hold"]["honest_flagged"] for c in news}
+    met = [c for c, v in shares.items() if v is not None and v <= HOLD_TARGET]
+    if news:
+        lines.append(
+            f"- Hold target (at most {HOLD_TARGET:.0%} of the reporting and opinion rows held): met on "
+            f"{len(met)} of {len(news)} news corpora ("
+            + ", ".join(f"{c} {v:.3f}" for c, v in shares.items() if v is not None)
+            + ")."
+        )
+    dis = [c for c in columns if result.per_test[c]["hold"]["recall"] is not None]
+    if dis:
+        recalls = ", ".join(f"{c} {result.per_test[c]['hold']['recall']:.3f}" for c in dis)
+        lines.append(
+            f"- What hold still catches of the disinformation rows: {recalls}; out of fold it "
+            f"promised recall {hold['recall']:.3f}."
+        )
+    precise = [c for c in columns if result.per_test[c]["hold"]["precision"] is not None]
+    if precise:
+        values = ", ".join(f"{c} {result.per_test[c]['hold']['precision']:.3f}" for c in precise)
+        lines.append(
+            f"- Hold precision where a corpus has both kinds of rows: {values}; promised "
+            f"{hold['precision']:.3f}."
+        )
+    promised = result.promised_high
+    if promised["right"] is not None:
+        tested = ", ".join(
+            f"{c} {m['high_right']:.2f} of {m['high_rows']}"
+            for c, m in result.per_test.items()
+            if m["high_right"] is not None
+        )
+        lines.append(
+            f'- "disinformation {HIGH_SCORE}": out of fold, {promised["right"]:.2f} of the '
+            f"{promised['rows']} rows scoring at least {HIGH_SCORE} are disinformation; on the test "
+            f"sets: {tested}."
+        )
+    return lines
+
+
+def _decision_section(result: DecisionResult) -> list[str]:
+    """One regime's hold and review tables and reading."""
+    manifest = result.manifest
+    points = manifest["operating_points"]
+    tests = result.regime.tests
+    lines = [
+        f"### Regime: {result.regime.name}",
+        "",
+        f"Trained as `credscore train` trains, on the regime's training rows ({manifest['cv']}, "
+        f"{manifest['grouping']['groups']} groups; {result.seconds:.0f} s with the cross-validation). "
+        "What the manifest promises, from the out-of-fold scores:",
+        "",
+    ]
+    lines += _table(
+        ["point", "constraint", "threshold", "precision", "recall", "filter rate"],
+        [
+            [
+                name,
+                f"`{p['constraint']}`",
+                _cell(p["threshold"]),
+                _cell(p["precision"]),
+                _cell(p["recall"]),
+                _cell(p["filter_rate"]),
+            ]
+            for name, p in points.items()
+        ],
+    )
+    lines += [
+        "",
+        f"**Share of the reporting, opinion and not-disinformation rows flagged (hold target <= "
+        f"{HOLD_TARGET:.2f} on {', '.join(SHORT_NAMES.get(c, c) for c in HOLD_CORPORA)}; review "
+        "counts every row at or above its threshold, held ones included)**",
+        "",
+    ]
+    lines += _table(
+        ["point", *(t.column for t in tests)],
+        [
+            [name, *(_cell(result.per_test[t.column][name]["honest_flagged"]) for t in tests)]
+            for name in points
+        ],
+    )
+    dis = [t for t in tests if result.per_test[t.column]["hold"]["recall"] is not None]
+    if dis:
+        lines += [
+            "",
+            "**Precision and recall of disinformation at each point (promised out of fold in the first column)**",
+            "",
+        ]
+        rows = []
+        for name, p in points.items():
+            for key in ("precision", "recall"):
+                rows.append(
+                    [
+                        f"{name} {key}",
+                        _cell(p[key]),
+                        *(_cell(result.per_test[t.column][name][key]) for t in dis),
+                    ]
+                )
+        lines += _table(["measure", "promised", *(t.column for t in dis)], rows)
+    promised = result.promised_high
+    lines += [
+        "",
+        f"**Calibration of the disinformation score: expected calibration error (10 bins), and the "
+        f"rows scoring at least {HIGH_SCORE} with the share of them that are disinformation "
+        f"(out of fold: {_cell(promised['right'])} of {promised['rows']})**",
+        "",
+    ]
+    lines += _table(
+        ["measure", *(t.column for t in tests)],
+        [
+            ["ECE", *(_cell(result.per_test[t.column]["ece"]) for t in tests)],
+            [
+                f"rows >= {HIGH_SCORE}",
+                *(str(result.per_test[t.column]["high_rows"]) for t in tests),
+            ],
+            [
+                "share disinformation",
+                *(_cell(result.per_test[t.column]["high_right"]) for t in tests),
+            ],
+        ],
+    )
+    lines += ["", "Reading:", "", *_decision_reading(result), ""]
+    return lines
+
+
+def decisions_section(results: Sequence[DecisionResult]) -> list[str]:
+    """The report's section on hold and review, one part per regime."""
+    if not results:
+        return []
+    lines = [
+        "## Moderation decisions: hold and review",
+        "",
+        "The default operating points: `hold` = disinformation at `maximum recall @ precision >= 0.9`, "
+        "`review` = disinformation at `maximum recall @ precision >= 0.6`, chosen on the "
+        "out-of-fold scores of the training rows. A text is held when its disinformation score "
+        "reaches hold's threshold, reviewed when it reaches review's, else accepted; each test "
+        "text is scored whole. The promise is measured on new groups of the training data; the "
+        "tables below measure it on other people's text. The points were not tuned to these corpora.",
+        "",
+    ]
+    for result in results:
+        lines += _decision_section(result)
+    return lines
+
+
+SECTION_MARK = re.compile(r"<!-- (\S+): start -->.*?<!-- \1: end -->", re.S)
+
+
+def keep_sections(old: str, new: str) -> str:
+    """``new`` with the sections other scripts keep in the report (between their markers) carried
+    over from ``old``."""
+    kept = [
+        m.group(0) for m in SECTION_MARK.finditer(old) if m.group(0).split("\n", 1)[0] not in new
+    ]
+    if not kept:
+        return new
+    return new.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n"
+
+
 # --- Report -------------------------------------------------------------------------------------
 
 
@@ -1017,8 +1285,9 @@ def render_report(
     started: datetime,
     seconds: float,
     host: dict[str, str],
+    decisions: Sequence[DecisionResult] = (),
 ) -> str:
-    """The Markdown report: set-up, one section per regime, corpus caveats.
+    """The Markdown report: set-up, one section per regime, the decisions, corpus caveats.
 
     Parameters
     ----------
@@ -1039,6 +1308,8 @@ def render_report(
         Wall time of the whole run.
     host : dict
         :func:`machine` at the start of the run.
+    decisions : sequence of DecisionResult
+        Hold and review per regime (:func:`run_decisions`), if run.
 
     Returns
     -------
@@ -1105,6 +1376,7 @@ def render_report(
         ]
     for result in results:
         lines += _regime_section(result, sizes)
+    lines += decisions_section(decisions)
     lines += ["## Corpus caveats", ""]
     lines += [f"- {SHORT_NAMES.get(n, n)} (`{n}`): {CAVEATS.get(n, 'no notes.')}" for n in corpora]
     return "\n".join(lines) + "\n"
@@ -1170,7 +1442,15 @@ def _names(choices: Sequence[str]) -> Callable[[click.Context, click.Parameter, 
     callback=_names(list(REGIMES)),
     help="Comma-separated training regimes.",
 )
-def main(data: Path, out: Path, fast: bool, systems: list[str], regimes: list[str]) -> None:
+@click.option(
+    "--decisions/--no-decisions",
+    default=True,
+    show_default=True,
+    help="Also train credscore with cross-validation in each regime and measure hold and review.",
+)
+def main(
+    data: Path, out: Path, fast: bool, systems: list[str], regimes: list[str], decisions: bool
+) -> None:
     """Benchmark credscore and peers on the external corpora; write a Markdown report.
 
     \b
@@ -1192,7 +1472,7 @@ def main(data: Path, out: Path, fast: bool, systems: list[str], regimes: list[st
             ready.append(SYSTEMS[name])
     try:
         corpora = load_corpora(data)
-        results = []
+        results, decided = [], []
         for name in regimes:
             regime = REGIMES[name](corpora, sizes)
             click.echo(
@@ -1200,6 +1480,8 @@ def main(data: Path, out: Path, fast: bool, systems: list[str], regimes: list[st
                 err=True,
             )
             results.append(run_regime(regime, ready, log=lambda line: click.echo(line, err=True)))
+            if decisions:
+                decided.append(run_decisions(regime, log=lambda line: click.echo(line, err=True)))
     except (CredscoreError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     report = render_report(
@@ -1212,7 +1494,10 @@ def main(data: Path, out: Path, fast: bool, systems: list[str], regimes: list[st
         started=started,
         seconds=time.perf_counter() - clock,
         host=host,
+        decisions=decided,
     )
+    if out.exists():
+        report = keep_sections(out.read_text(encoding="utf-8"), report)
     write_atomic(out, report)
     click.echo(f"wrote {out} in {(time.perf_counter() - clock) / 60:.1f} min", err=True)
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from classifier import LABELS
+from classifier.decisions import DECISIONS
 from classifier.errors import InputError
 
 #: Google's status names for the HTTP codes this API answers with.
@@ -257,9 +258,9 @@ def parse_feedback(data: Any, *, max_text_bytes: int) -> FeedbackRequest:
 
 @dataclass(frozen=True)
 class SummaryRequest:
-    """``POST /v1/summary``: the (source, label, disinformation score) of labelled rows."""
+    """``POST /v1/summary``: the (source, label, disinformation score, decision) of rows."""
 
-    rows: tuple[tuple[str | None, str | None, float | None], ...]
+    rows: tuple[tuple[str | None, str | None, float | None, str | None], ...]
 
 
 def parse_summary(data: Any, *, max_rows: int) -> SummaryRequest:
@@ -276,16 +277,19 @@ def parse_summary(data: Any, *, max_rows: int) -> SummaryRequest:
         raise RequestError("'records' is required: send {\"records\": [...]}")
     check_batch(len(records), max_rows)
     column = get_str(data, "source_column") or "source"
-    rows: list[tuple[str | None, str | None, float | None]] = []
+    rows: list[tuple[str | None, str | None, float | None, str | None]] = []
     for n, record in enumerate(records):
         record = get_object(record, f"records[{n}]")
         source = record.get(column)
         if record.get("error"):
-            rows.append((None if source is None else str(source), None, None))
+            rows.append((None if source is None else str(source), None, None, None))
             continue
         label, scores = record.get("label"), record.get("scores")
         score = scores.get("disinformation") if isinstance(scores, dict) else None
         if label not in LABELS or isinstance(score, bool) or not isinstance(score, (int, float)):
             raise invalid(f"records[{n}]", "a record with 'label' and 'scores'", record)
-        rows.append((None if source is None else str(source), label, float(score)))
+        decision = record.get("decision")
+        if decision not in (None, *DECISIONS):
+            raise invalid(f"records[{n}]", "a 'decision' of hold, review or accept", record)
+        rows.append((None if source is None else str(source), label, float(score), decision))
     return SummaryRequest(tuple(rows))

@@ -7,6 +7,7 @@ interrupted run leaves any previous output untouched and can be resumed (:mod:`c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,8 @@ from typing import IO, Any
 import numpy as np
 
 from classifier.atomic import check_target
+from classifier.decisions import Policy
+from classifier.decisions import policy as model_policy
 from classifier.errors import ExitCode, InputError, ModelError
 from classifier.inputs import STDIN, InputSpec, Position, Row, read_rows
 from classifier.model import Model, load_model
@@ -31,13 +34,25 @@ CHUNK_ROWS = 2000
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """How to label: segmenting, parallelism, resuming, output format, chunk size."""
+    """How to label: segmenting, parallelism, resuming, output format, chunk size, and the
+    operating points that decide each row (None: the model's own, from its manifest)."""
 
     segments: bool = False
     jobs: int = 1
     resume: bool = False
     output_format: str | None = None
     chunk_rows: int = CHUNK_ROWS
+    policy: Policy | None = None
+
+    def resolved(self, model: Model) -> BatchOptions:
+        """These options with the policy fixed: the given one, else the model's.
+
+        Resolved once, where the run starts, so that worker processes and cluster tasks decide
+        by the same points even if the manifest's are rewritten meanwhile.
+        """
+        if self.policy is not None:
+            return self
+        return dataclasses.replace(self, policy=model_policy(model.manifest))
 
 
 @dataclass
@@ -49,6 +64,8 @@ class BatchReport:
     errors: int = 0
     resumed: int = 0
     first_error: str | None = None
+    held: int = 0
+    reviewed: int = 0
 
     def add(self, record: dict[str, Any]) -> None:
         self.read += 1
@@ -57,6 +74,8 @@ class BatchReport:
             self.first_error = self.first_error or record["error"]
         else:
             self.labelled += 1
+            self.held += record.get("decision") == "hold"
+            self.reviewed += record.get("decision") == "review"
 
     def merge(self, other: BatchReport) -> None:
         """Add another run's counts (a cluster's parts)."""
@@ -64,6 +83,8 @@ class BatchReport:
         self.labelled += other.labelled
         self.errors += other.errors
         self.resumed += other.resumed
+        self.held += other.held
+        self.reviewed += other.reviewed
         self.first_error = self.first_error or other.first_error
 
     @property
@@ -93,8 +114,11 @@ def predict_texts(
     return model.predict_proba(flat), spans
 
 
-def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list[dict[str, Any]]:
-    """Output records for ``rows``, in order: input fields plus label, scores and model, or error.
+def score_rows(
+    model: Model, rows: list[Row], *, segments: bool = False, policy: Policy | None = None
+) -> list[dict[str, Any]]:
+    """Output records for ``rows``, in order: input fields plus label, scores, decision and
+    model, or error.
 
     Parameters
     ----------
@@ -103,6 +127,8 @@ def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list
     segments : bool
         Score each text's sentences too; the row's label then follows
         :func:`classifier.score.combine`.
+    policy : Policy, optional
+        The operating points [default: the model's own].
 
     Returns
     -------
@@ -111,7 +137,8 @@ def score_rows(model: Model, rows: list[Row], *, segments: bool = False) -> list
     """
     texts = [r.text for r in rows if r.text is not None and r.error is None]
     proba, spans = predict_texts(model, texts, segments=segments)
-    return records(rows, proba, spans, model_tag(model))
+    rule = policy if policy is not None else model_policy(model.manifest)
+    return records(rows, proba, spans, model_tag(model), policy=rule)
 
 
 _WORKER_MODELS: dict[str, Model] = {}
@@ -153,9 +180,10 @@ def scored_chunks(
     model: Model, chunks: Iterator[list[Row]], options: BatchOptions
 ) -> Iterator[list[dict[str, Any]]]:
     """Scored chunks in input order, in this process or in ``options.jobs`` worker processes."""
+    rule = options.policy if options.policy is not None else model_policy(model.manifest)
     if options.jobs == 1:
         for chunk in chunks:
-            yield score_rows(model, chunk, segments=options.segments)
+            yield score_rows(model, chunk, segments=options.segments, policy=rule)
         return
     from joblib import Parallel, delayed
 
@@ -172,7 +200,7 @@ def scored_chunks(
 
     parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for proba, spans in parallel(tasks()):
-        yield records(pending.pop(0), proba, spans, tag)
+        yield records(pending.pop(0), proba, spans, tag, policy=rule)
 
 
 class _Sink:
@@ -195,7 +223,10 @@ class _Sink:
             self.writer = RowWriter(stream, self.fmt)  # type: ignore[arg-type]
             return
         check_output(output, spec)
-        self.key = run_key(spec, model.sha256, segments=options.segments, fmt=self.fmt)
+        rule = options.policy if options.policy is not None else model_policy(model.manifest)
+        self.key = run_key(
+            spec, model.sha256, segments=options.segments, fmt=self.fmt, decisions=rule.to_dict()
+        )
         if options.resume:
             check_resumable(output, spec, self.key)
 
@@ -270,7 +301,7 @@ def _accountant(
     def account(record: dict[str, Any]) -> None:
         report.add(record)
         if summary is not None:
-            summary.add(record.get(source_column) or None, *outcome(record))
+            summary.add(record.get(source_column) or None, *outcome(record), record.get("decision"))
         if observe is not None:
             observe(record)
 
@@ -315,7 +346,7 @@ def label_inputs(
     InputError
         Unreadable inputs, a bad output target, ``--resume`` without a matching run.
     """
-    options = options or BatchOptions()
+    options = (options or BatchOptions()).resolved(model)
     sink = _Sink(spec, model, Path(output) if output else None, stream, options)
     report = BatchReport()
     account = _accountant(report, summary, observe, spec.source_column or "source")

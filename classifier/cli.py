@@ -142,6 +142,32 @@ def thread_options(command):
     return command
 
 
+def threshold_option(command):
+    """``--threshold NAME=VALUE`` (repeatable), passed as ``thresholds``."""
+    return click.option(
+        "--threshold",
+        "thresholds",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Override an operating point for this run, e.g. hold=0.95 (repeatable; NAME is "
+        "hold or review) [default: the model's own].",
+    )(command)
+
+
+def _overrides(thresholds: tuple[str, ...]) -> dict[str, float]:
+    """``--threshold`` values, checked before any model is loaded (or trained)."""
+    from classifier.decisions import parse_overrides
+
+    return parse_overrides(thresholds)
+
+
+def _policy(model: Any, overrides: dict[str, float]) -> Any:
+    """The decision rule of a run: the model's operating points, with ``--threshold`` over them."""
+    from classifier.decisions import policy
+
+    return policy(model.manifest, overrides)
+
+
 def _notify(message: str) -> None:
     click.echo(message, err=True)
 
@@ -193,8 +219,10 @@ def cli():
     is_flag=True,
     help="Read TEXT as a page (pasted text or saved HTML): article, comments, skipped blocks.",
 )
-def score_cli(text, model_path, as_json, terms, page):
-    """Score TEXT (or standard input) segment by segment.
+@threshold_option
+def score_cli(text, model_path, as_json, terms, page, thresholds):
+    """Score TEXT (or standard input) segment by segment, and decide on each: hold, review or
+    accept, by the model's operating points (see 'credscore thresholds').
 
     With --page, the text is read as a web page with its comment thread: the article is scored
     segment by segment, each comment as one unit, and commenters are rolled up.
@@ -204,24 +232,28 @@ def score_cli(text, model_path, as_json, terms, page):
         credscore score "Putin must flatten kyiv now"
         cat article.txt | credscore score --json
         credscore score --page < saved_page.html
+        credscore score --threshold hold=0.95 "..."
     """
     from classifier.render import render_json
 
     source = "TEXT" if text is not None else "<stdin>"
     text = _text_argument(text)
+    overrides = _overrides(thresholds)
     if page:
         from classifier.page import score_page
         from classifier.page_render import render_page
         from classifier.structure import parse_page
 
         structure = parse_page(text, name=source)  # an unusable page fails before the model loads
-        result = score_page(structure, _load(model_path), terms=terms)
+        model = _load(model_path)
+        result = score_page(structure, model, terms=terms, policy=_policy(model, overrides))
         click.echo(render_json(result) if as_json else render_page(result))
         return
     from classifier.render import render_table
     from classifier.score import score_text
 
-    result = score_text(text, _load(model_path), terms=terms)
+    model = _load(model_path)
+    result = score_text(text, model, terms=terms, policy=_policy(model, overrides))
     click.echo(render_json(result) if as_json else render_table(result))
 
 
@@ -233,29 +265,42 @@ def score_cli(text, model_path, as_json, terms, page):
     envvar="CREDSCORE_MODEL",
     help="Model folder to write [default: $CREDSCORE_MODEL, else the default model].",
 )
+@click.option(
+    "--group-by",
+    "group_by",
+    metavar="COLUMN",
+    help="Keep the rows sharing a value of COLUMN (doc, source, author, thread...) on one side "
+    "of every cross-validation split [default: doc when present, else source, else stratified "
+    "folds over rows].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def train_cli(label_paths, output, as_json):
-    """Train a model from labelled segments and report its grouped cross-validation.
+def train_cli(label_paths, output, group_by, as_json):
+    """Train a model from labelled segments; report its cross-validation, its calibration and
+    its operating points (all out of fold).
+
+    Any .jsonl/.csv/.tsv file with 'text' and 'label' columns trains.
 
     \b
     Examples:
         credscore train
         credscore train --labels labels/ --labels extra.tsv --output models/mine
+        credscore train --labels export.csv --group-by author --output models/ours
     """
     from classifier.render import render_json
-    from training.dataset import load_dataset
+    from training.dataset import grouping, load_dataset
     from training.default import default_model_dir
-    from training.render import render_metrics
+    from training.render import render_calibration, render_metrics, render_points
     from training.train import train
 
     dataset = load_dataset(label_paths)
     for message in dataset.warnings:
         _warn(message)
     click.echo(
-        f"Training on {len(dataset.records)} segments from {len(set(dataset.groups))} documents ...",
+        f"Training on {len(dataset.records)} segments; cross-validation: "
+        f"{grouping(dataset, group_by).describe()} ...",
         err=True,
     )
-    result = train(dataset, output or default_model_dir())
+    result = train(dataset, output or default_model_dir(), group_by=group_by)
     if as_json:
         click.echo(render_json(result.manifest))
         return
@@ -265,7 +310,14 @@ def train_cli(label_paths, output, as_json):
 
     click.echo(
         render_metrics(
-            result.cv_metrics.to_dict(), title=f"Grouped cross-validation ({result.manifest['cv']})"
+            result.cv_metrics.to_dict(), title=f"Cross-validation ({result.manifest['cv']})"
+        )
+    )
+    click.echo(render_calibration(result.manifest["calibration"], title="Calibration, out of fold"))
+    click.echo(
+        render_points(
+            result.manifest["operating_points"],
+            title="Operating points, chosen out of fold (change them with 'credscore thresholds --set')",
         )
     )
     click.echo(render_shortcuts(shortcuts(load_model(result.path), dataset)))
@@ -281,32 +333,64 @@ def train_cli(label_paths, output, as_json):
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate_cli(files, model_path, as_json):
-    """Compare a model's labels with the labels in FILES (.jsonl, .csv, .tsv or folders).
+@click.option(
+    "--min-macro-f1",
+    type=click.FloatRange(0, 1),
+    help="Gate: exit with code 4 when macro-F1 on FILES is below this.",
+)
+@click.option(
+    "--min-precision",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Gate: exit with code 4 when an operating point's precision on FILES is below VALUE, "
+    "e.g. hold=0.9 (repeatable).",
+)
+def evaluate_cli(files, model_path, as_json, min_macro_f1, min_precision):
+    """Compare a model with the labels in FILES (.jsonl, .csv, .tsv or folders): labels,
+    calibration, and the operating points next to what the manifest promised.
+
+    With --min-macro-f1 or --min-precision it is a quality gate: exit code 4 when the model
+    falls short (for a team's own CI).
 
     \b
     Examples:
         credscore evaluate held_out.tsv
         credscore evaluate --model models/mine --json held_out.jsonl
+        credscore evaluate --min-macro-f1 0.8 --min-precision hold=0.9 held_out.tsv
     """
     from classifier.render import render_json
     from training.dataset import load_dataset
-    from training.evaluate import evaluate
-    from training.render import render_metrics
+    from training.evaluate import evaluate_file, gate_failures, parse_min_precision
+    from training.render import render_calibration, render_metrics, render_point_checks
 
+    bounds = parse_min_precision(min_precision)
     dataset = load_dataset(files)
     for message in dataset.warnings:
         _warn(message)
     model = _load(model_path)
-    metrics = evaluate(model, dataset)
+    evaluation = evaluate_file(model, dataset)
+    gated = min_macro_f1 is not None or bool(bounds)
+    failures = gate_failures(evaluation, min_macro_f1=min_macro_f1, min_precision=bounds)
+    where = ", ".join(map(str, files))
     if as_json:
-        click.echo(render_json({"model": model.info(), "metrics": metrics.to_dict()}))
+        data = {"model": model.info(), **evaluation.to_dict()}
+        if gated:
+            data["gate"] = {"passed": not failures, "failures": failures}
+        click.echo(render_json(data))
     else:
         click.echo(
-            render_metrics(
-                metrics.to_dict(), title=f"Model {model.path} on {', '.join(map(str, files))}"
-            )
+            render_metrics(evaluation.metrics.to_dict(), title=f"Model {model.path} on {where}")
         )
+        click.echo(
+            render_calibration(evaluation.calibration.to_dict(), title=f"Calibration on {where}")
+        )
+        click.echo(render_point_checks(list(evaluation.points), where=where))
+    if failures:
+        raise _failure(
+            "the model falls short of the gate: " + "; ".join(failures), ExitCode.GATE_FAILED
+        )
+    if gated:
+        click.echo("gate passed", err=True)
 
 
 @cli.command(name="info")
@@ -331,6 +415,71 @@ def info_cli(model_path, as_json):
         if as_json
         else render_info(manifest, str(folder))
     )
+
+
+@cli.command(name="thresholds")
+@model_option
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=SPEC",
+    help="Choose an operating point anew from the out-of-fold scores and rewrite the manifest: "
+    "SPEC is a constraint ('maximum recall @ precision >= 0.95') or a threshold (0.93); "
+    "NAME is hold or review (repeatable).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    type=click.Choice(["reporting", "opinion", "disinformation"]),
+    help="Show this label's table (repeatable) [default: the labels the operating points use].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the tables at every 0.01).")
+def thresholds_cli(model_path, sets, labels, as_json):
+    """Show a model's operating points and threshold table, from its out-of-fold scores.
+
+    A text is held when its score reaches the hold point's threshold, else reviewed when it
+    reaches the review point's, else accepted. Constraints use ORES's syntax: 'maximum recall @
+    precision >= 0.9', 'maximum filter_rate @ recall >= 0.9' (filter_rate: the share of rows
+    let through, not flagged).
+
+    \b
+    Examples:
+        credscore thresholds
+        credscore thresholds --set 'hold=maximum recall @ precision >= 0.95'
+        credscore thresholds --model models/mine --set hold=0.93 --json
+    """
+    from classifier.model import load_model
+    from classifier.render import render_json
+    from training.render import render_points, render_thresholds
+    from training.thresholds import SHOWN, parse_set, report, set_points
+
+    parsed = dict(parse_set(value) for value in sets)
+    model = _load(model_path)
+    if parsed:
+        set_points(model, parsed)
+        model = load_model(model.path)
+        click.echo(
+            f"rewrote {model.path / 'manifest.json'} (the model itself is unchanged)", err=True
+        )
+    data = report(model, tuple(labels) or None)
+    points = data["operating_points"]
+    hold, review = (
+        points.get("hold", {}).get("threshold"),
+        points.get("review", {}).get("threshold"),
+    )
+    if hold is not None and review is not None and review > hold:
+        _warn(f"review's threshold {review} is above hold's {hold}: review never fires")
+    if as_json:
+        click.echo(render_json(data))
+        return
+    shown = {t: [r for r in rows if r["threshold"] in SHOWN] for t, rows in data["tables"].items()}
+    click.echo(
+        f"Model {data['model']}: {data['out_of_fold_rows']} rows scored out of fold ({data['cv']})"
+    )
+    click.echo(render_points(points, title="Operating points (what they achieved out of fold)"))
+    click.echo(render_thresholds(shown, rows=data["positives"]))
 
 
 class _Progress:
@@ -438,6 +587,7 @@ class _Progress:
     metavar="ADDRESS",
     help="Run on this Dask scheduler; -o is then a folder with one output per input file.",
 )
+@threshold_option
 @model_option
 @click.pass_context
 def label_cli(
@@ -454,13 +604,15 @@ def label_cli(
     thread_columns,
     quiet,
     dask_address,
+    thresholds,
     model_path,
     **reading,
 ):
     """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
 
-    Every input row gives one output row, in order, with its input fields plus label, scores and
-    model, or an error. Exit code 0 when every row was labelled, 3 when some rows are error rows.
+    Every input row gives one output row, in order, with its input fields plus label, scores,
+    decision (hold, review or accept) and model, or an error. Exit code 0 when every row was
+    labelled, 3 when some rows are error rows.
 
     \b
     Examples:
@@ -469,6 +621,7 @@ def label_cli(
         credscore label big.csv.gz -o out.csv --jobs 2 --resume
         credscore label --dask tcp://scheduler:8786 'data/*.csv.gz' -o out/
         credscore label comments.csv -o out.jsonl --thread-summary threads.json
+        credscore label comments.csv -o out.csv --threshold hold=0.95
     """
     from classifier.batch import BatchOptions
     from classifier.inputs import InputSpec, expand_inputs
@@ -478,9 +631,16 @@ def label_cli(
     spec = InputSpec(
         paths=expand_inputs(tuple(inputs)), errors_as_rows=on_errors == "row", **reading
     )
-    options = BatchOptions(segments=segments, jobs=jobs, resume=resume, output_format=output_format)
+    overrides = _overrides(thresholds)
     model = _load(model_path)
     threads = _ThreadRollup(*thread_columns.values()) if thread_summary else None
+    options = BatchOptions(
+        segments=segments,
+        jobs=jobs,
+        resume=resume,
+        output_format=output_format,
+        policy=_policy(model, overrides),
+    )
     if dask_address:
         report, sources = _label_on_dask(dask_address, spec, model, output, options)
     else:
@@ -493,6 +653,11 @@ def label_cli(
         from classifier.rows import write_summary
 
         write_summary(sources.rows(), summary)
+    click.echo(
+        f"decisions: {report.held} held, {report.reviewed} reviewed, the rest accepted "
+        f"({options.policy.describe()})",
+        err=True,
+    )
     if report.first_error:
         click.echo(f"first error row: {report.first_error}", err=True)
     click.echo(f"credscore: {report.line()}", err=True)

@@ -84,7 +84,7 @@ def label_on_dask(
     (BatchReport, SourceSummary)
         Counts and per-source tallies over all files.
     """
-    options = options or BatchOptions()
+    options = (options or BatchOptions()).resolved(model)  # workers decide by these points
     try:
         import dask.bag
         from distributed import Client

@@ -6,11 +6,13 @@ and stored in the model's manifest with the precision, recall and filter rate it
 of fold (see :mod:`training.thresholds`). The rule: a text is ``hold`` when its score reaches
 the ``hold`` point's threshold, else ``review`` when it reaches the ``review`` point's, else
 ``accept``. A point the manifest leaves unset (no threshold met its constraint) never fires.
+A text of several segments takes the strictest of its segments' decisions (:func:`strictest`),
+as one disinformation segment makes the whole text disinformation (:func:`classifier.score.combine`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +72,22 @@ class Policy:
 
     def to_dict(self) -> dict[str, Any]:
         return {point.name: point.to_dict() for point in self.points}
+
+    def describe(self) -> str:
+        """The rule in a few words: ``hold: disinformation >= 0.91; review: ... >= 0.62``."""
+        parts = [
+            f"{p.name}: {p.label} >= {p.threshold:g}"
+            if p.threshold is not None
+            else f"{p.name}: unset"
+            for p in self.points
+        ]
+        return "; ".join(parts) or "no operating points: every text is accepted"
+
+
+def strictest(decisions: Iterable[str]) -> str:
+    """The strictest of some segments' decisions: the text's decision (``accept`` for none)."""
+    found = set(decisions)
+    return next((d for d in DECISIONS if d in found), "accept")
 
 
 def _point(name: str, data: Any) -> OperatingPoint:

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from classifier import LABELS
+from classifier.decisions import DECISIONS, Policy, strictest
+from classifier.decisions import policy as model_policy
 from classifier.errors import InputError
 from classifier.model import Model
 from classifier.records import Segment, SegmentScore
@@ -59,6 +61,7 @@ class CommentScore:
     label: str | None
     scores: dict[str, float] | None
     segments: tuple[SegmentScore, ...]
+    decision: str | None = None  # the strictest of its segments' (None: no text)
 
     def to_dict(self) -> dict[str, Any]:
         c = self.comment
@@ -72,8 +75,7 @@ class CommentScore:
             "label": self.label,
             "scores": self.scores,
         }
-        # The decisions issue adds ``record["decision"]`` here, the one place a comment's
-        # record is built.
+        record["decision"] = self.decision
         record["segments"] = [s.to_dict() for s in self.segments]
         return record
 
@@ -86,6 +88,7 @@ class PageScore:
     article: tuple[tuple[str, SegmentScore], ...]  # (block kind, segment score)
     comments: tuple[CommentScore, ...]
     model: dict[str, Any]
+    policy: Policy
 
     def article_summary(self) -> dict[str, Any]:
         """Label shares, mean scores and the most disinformation-like article segment."""
@@ -97,7 +100,7 @@ class PageScore:
                 "label_shares": None,
                 "most_disinformation": None,
             }
-        return document_score([s for _, s in self.article], self.model).summary()
+        return document_score([s for _, s in self.article], self.model, self.policy).summary()
 
     def thread_summary(self) -> dict[str, Any]:
         """Comments, commenters, label shares over scored comments, the most disinformation-like."""
@@ -107,6 +110,7 @@ class PageScore:
             "comments": len(self.comments),
             "commenters": len({_author(c) for c in self.comments}),
             "scored": len(scored),
+            "decisions": {d: sum(c.decision == d for c in scored) for d in DECISIONS},
             "label_shares": (
                 {k: round(sum(c.label == k for c in scored) / len(scored), 4) for k in LABELS}
                 if scored
@@ -189,7 +193,9 @@ def _shifted(pieces: list[Segment], offset: int) -> list[Segment]:
     return [Segment(p.text, p.start + offset, p.end + offset) for p in pieces]
 
 
-def score_page(page: Page, model: Model, *, terms: int = TERMS) -> PageScore:
+def score_page(
+    page: Page, model: Model, *, terms: int = TERMS, policy: Policy | None = None
+) -> PageScore:
     """Score a page's article segment by segment and each of its comments as one unit.
 
     Parameters
@@ -217,7 +223,8 @@ def score_page(page: Page, model: Model, *, terms: int = TERMS) -> PageScore:
     pieces = [s for _, s in article] + [s for parts in per_comment for s in parts]
     if not pieces:
         raise InputError("no text to score: the page has no article text and no comment text")
-    every = score_segments(pieces, model, terms=terms)  # one call: one featurizer pass
+    rule = policy if policy is not None else model_policy(model.manifest)
+    every = score_segments(pieces, model, terms=terms, policy=rule)  # one featurizer pass
     article_scores = tuple((kind, every[n]) for n, (kind, _) in enumerate(article))
     at = len(article)
     comments = []
@@ -232,5 +239,6 @@ def score_page(page: Page, model: Model, *, terms: int = TERMS) -> PageScore:
             [len(s.text) for s in parts],
         )
         scores = {k: round(float(v), 6) for k, v in zip(LABELS, mean)}
-        comments.append(CommentScore(comment, label, scores, segments))
-    return PageScore(page, article_scores, tuple(comments), model.info())
+        decision = strictest(s.decision for s in segments)
+        comments.append(CommentScore(comment, label, scores, segments, decision))
+    return PageScore(page, article_scores, tuple(comments), model.info(), rule)

@@ -63,7 +63,7 @@ def render_page(result: PageScore, *, width: int = 88) -> str:
         if c.label is None or c.scores is None:
             lines.append(f"{head}: no text to score")
             continue
-        lines.append(f"{head}: {c.label}  {_scores(c.scores)}")
+        lines.append(f"{head}: {c.label}  {_scores(c.scores)}  {c.decision}")
         lines += textwrap.wrap(
             textwrap.shorten(comment.text, 3 * width),
             width,

@@ -46,7 +46,7 @@ from typing import Any
 
 from classifier import LABELS
 from classifier.api import RequestError, get_bool, get_object, get_str, invalid
-from classifier.decisions import DECISIONS, Policy
+from classifier.decisions import Policy
 from classifier.records import DocumentScore
 
 #: Perspective's limit on ``comment.text``, in bytes of UTF-8.
@@ -340,12 +340,6 @@ def _score(value: float) -> dict[str, Any]:
     return {"value": round(value, 6), "type": SCORE_TYPE}
 
 
-def document_decision(result: DocumentScore, policy: Policy) -> str:
-    """A scored text's decision: the strictest of its segments' decisions."""
-    found = {policy.decide(s.scores) for s in result.segments}
-    return next((d for d in DECISIONS if d in found), "accept")
-
-
 def _value(name: str, scores: Mapping[str, float], decision: str) -> float:
     """An attribute's value for a text's (or a segment's) scores and decision."""
     if name in LABEL_ATTRIBUTES:
@@ -379,7 +373,7 @@ def analyze_reply(
     if result is not None:
         units = utf16_offsets(request.text)
         whole = units[-1] if units else len(request.text)
-        decision = document_decision(result, policy)
+        decision = result.decision  # the strictest of its segments' (classifier.decisions)
         for attribute in request.attributes:
             summary = _value(attribute.name, result.scores, decision)
             if (
@@ -392,7 +386,7 @@ def analyze_reply(
                     {
                         "begin": units[s.segment.start] if units else s.segment.start,
                         "end": units[s.segment.end] if units else s.segment.end,
-                        "score": _score(_value(attribute.name, s.scores, policy.decide(s.scores))),
+                        "score": _score(_value(attribute.name, s.scores, s.decision)),
                     }
                     for s in result.segments
                 ]

@@ -7,10 +7,11 @@ that ``credscore score --json`` prints and ``POST /v1/score`` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from classifier import LABELS
+from classifier.decisions import DECISIONS
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,14 @@ class Segment:
 
 @dataclass(frozen=True)
 class SegmentScore:
-    """One segment's label, scores (summing to 1) and the terms behind its label."""
+    """One segment's label, scores (summing to 1), the terms behind its label, and the
+    decision the operating points make on its scores (:mod:`classifier.decisions`)."""
 
     segment: Segment
     label: str
     scores: dict[str, float]
     terms: tuple[tuple[str, float], ...]
+    decision: str = "accept"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class SegmentScore:
             "end": self.segment.end,
             "label": self.label,
             "scores": self.scores,
+            "decision": self.decision,
             "terms": [{"term": t, "weight": w} for t, w in self.terms],
         }
 
@@ -45,12 +49,20 @@ class SegmentScore:
 @dataclass(frozen=True)
 class DocumentScore:
     """Every segment's score, and the whole text's label and scores by the aggregation rule
-    (:func:`classifier.score.combine`)."""
+    (:func:`classifier.score.combine`); its decision is the strictest of its segments'
+    (:func:`classifier.decisions.strictest`), by the operating points in ``policy``."""
 
     segments: tuple[SegmentScore, ...]
     label: str
     scores: dict[str, float]
     model: dict[str, Any]
+    decision: str = "accept"
+    policy: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def decisions(self) -> dict[str, int]:
+        """How many segments got each decision."""
+        return {d: sum(s.decision == d for s in self.segments) for d in DECISIONS}
 
     @property
     def shares(self) -> dict[str, float]:
@@ -70,6 +82,8 @@ class DocumentScore:
             "label": self.label,
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "label_shares": {k: round(v, 4) for k, v in self.shares.items()},
+            "decision": self.decision,
+            "decisions": self.decisions,
             "most_disinformation": {
                 "index": self.segments.index(worst),
                 "text": worst.segment.text,
@@ -80,6 +94,7 @@ class DocumentScore:
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
+            "policy": self.policy,
             "segments": [s.to_dict() for s in self.segments],
             "summary": self.summary(),
         }

@@ -45,23 +45,32 @@ def render_table(result: DocumentScore, *, width: int = 88) -> str:
     lines = []
     for n, s in enumerate(result.segments, 1):
         scores = "  ".join(f"{SHORT[label]} {s.scores[label]:.2f}" for label in LABELS)
-        lines.append(f"[{n}] {s.label:<15} {scores}")
+        lines.append(f"[{n}] {s.label:<15} {scores}  {s.decision}")
         lines += wrap(s.segment.text, width, indent="    ")
         if s.terms:
             lines.append("    terms: " + ", ".join(term for term, _ in s.terms))
     shares = ", ".join(f"{label} {share:.0%}" for label, share in result.shares.items())
     whole = "  ".join(f"{SHORT[label]} {result.scores[label]:.2f}" for label in LABELS)
     worst = result.most_disinformation
+    counts = ", ".join(f"{n} {decision}" for decision, n in result.decisions.items())
     lines += [
         "",
         f"Summary: {len(result.segments)} segments: {shares}",
-        f"Whole text: {result.label} ({whole})",
+        f"Whole text: {result.label} ({whole}); decision: {result.decision}",
+        f"Decisions: {counts} ({_rule(result.policy)})",
         f"Most disinformation-like: [{result.segments.index(worst) + 1}] "
         f"{worst.scores['disinformation']:.2f} {textwrap.shorten(worst.segment.text, 60)!r}",
         f"Model: {result.model['path']} (sha256 {result.model['sha256'][:12]}, "
         f"created {result.model['created']})",
     ]
     return "\n".join(lines)
+
+
+def _rule(points: dict[str, Any]) -> str:
+    """The operating points of a result, in a few words."""
+    from classifier.decisions import policy
+
+    return policy({"operating_points": points}).describe()
 
 
 def render_info(manifest: dict[str, Any], path: str) -> str:
@@ -80,5 +89,6 @@ def render_info(manifest: dict[str, Any], path: str) -> str:
             f"({', '.join(data.get('files', []))}), sha256 {data.get('sha256', '?')[:12]}",
             f"label counts: {data.get('label_counts', {})}",
             f"cross-validation: {manifest.get('cv', '?')}, macro-F1 {metrics.get('macro_f1', '?')}",
+            f"operating points: {_rule(manifest.get('operating_points') or {})}",
         ]
     )

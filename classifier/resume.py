@@ -28,6 +28,7 @@ _WHAT = {
     "segments": "--segment",
     "format": "the output format",
     "model_sha256": "the model",
+    "decisions": "the decision thresholds (--threshold, or the model's operating points)",
 }
 
 
@@ -58,14 +59,23 @@ def _identity(path: str) -> dict[str, Any]:
     }
 
 
-def run_key(spec: InputSpec, model_sha256: str, *, segments: bool, fmt: str) -> dict[str, Any]:
-    """What a resumed run must share with the interrupted one."""
+def run_key(
+    spec: InputSpec,
+    model_sha256: str,
+    *,
+    segments: bool,
+    fmt: str,
+    decisions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a resumed run must share with the interrupted one (``decisions``: the policy's
+    operating points, which a model's manifest can change without changing its arrays)."""
     return {
         "inputs": [_identity(p) if p != STDIN else p for p in spec.paths],
         "spec": {k: v for k, v in asdict(spec).items() if k != "paths"},
         "segments": segments,
         "format": fmt,
         "model_sha256": model_sha256,
+        "decisions": decisions or {},
     }
 
 

@@ -1,8 +1,10 @@
 """The batch row format: what ``credscore label`` writes for each input row, as JSONL or CSV.
 
 Every output row carries the input row's fields (a field named like an added one is kept as
-``input_<name>``) plus :data:`ADDED_FIELDS`. A delimited file spreads the scores into
-``score_<label>`` columns and writes nested values as JSON.
+``input_<name>``) plus :data:`ADDED_FIELDS`: among them ``decision`` (``hold``, ``review`` or
+``accept`` by the operating points, :mod:`classifier.decisions`; with sentences, the strictest
+of the sentences'). A delimited file spreads the scores into ``score_<label>`` columns and writes
+nested values as JSON.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import numpy as np
 import orjson
 
 from classifier import LABELS, __version__
+from classifier.decisions import Policy, strictest
 from classifier.inputs import Row
 from classifier.model import Model
 from classifier.score import combine
 
 #: Fields credscore adds to every batch output row.
-ADDED_FIELDS = ("label", "scores", "model", "segments", "error")
+ADDED_FIELDS = ("label", "scores", "decision", "model", "segments", "error")
 OUTPUT_FORMATS = ("jsonl", "csv", "tsv")
 Spans = list[list[tuple[int, int]]]
 
@@ -45,7 +48,9 @@ def _base(row: Row) -> dict[str, Any]:
     return {(f"input_{k}" if k in ADDED_FIELDS else k): v for k, v in row.fields.items()}
 
 
-def records(rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str) -> list[dict]:
+def records(
+    rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str, *, policy: Policy
+) -> list[dict]:
     """Output records for ``rows`` from the probabilities of their scorable texts.
 
     Parameters
@@ -58,6 +63,8 @@ def records(rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str) -
         then come from :func:`classifier.score.combine`.
     tag : str
         :func:`model_tag`.
+    policy : Policy
+        The operating points that decide each row (and each sentence).
 
     Returns
     -------
@@ -67,6 +74,7 @@ def records(rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str) -
     # Round and convert once per chunk: per-row float() and round() calls cost more than scoring.
     rounded = np.round(proba, 6).tolist()
     tops = proba.argmax(axis=1).tolist()
+    decisions = policy.decide_rows(proba)
     out = []
     at = 0
     scorable = 0
@@ -75,12 +83,18 @@ def records(rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str) -
         if row.error is not None:
             record["error"] = row.error
         elif spans is None:
-            record.update(label=LABELS[tops[at]], scores=dict(zip(LABELS, rounded[at])), model=tag)
+            record.update(
+                label=LABELS[tops[at]],
+                scores=dict(zip(LABELS, rounded[at])),
+                decision=decisions[at],
+                model=tag,
+            )
             at += 1
         else:
             parts = spans[scorable]
             label, mean = combine(proba[at : at + len(parts)], [b - a for a, b in parts])
             record.update(label=label, scores=dict(zip(LABELS, np.round(mean, 6).tolist())))
+            record["decision"] = strictest(decisions[at : at + len(parts)])
             record["model"] = tag
             record["segments"] = [
                 {
@@ -89,6 +103,7 @@ def records(rows: list[Row], proba: np.ndarray, spans: Spans | None, tag: str) -
                     "end": b,
                     "label": LABELS[tops[at + i]],
                     "scores": dict(zip(LABELS, rounded[at + i])),
+                    "decision": decisions[at + i],
                 }
                 for i, (a, b) in enumerate(parts)
             ]
@@ -173,7 +188,9 @@ class RowWriter:
         header = list(dict.fromkeys(k for r in flat for k in r))
         if "score_disinformation" not in header:
             header += [f"score_{label}" for label in LABELS]
-        header += [k for k in ("label", "model", "error", "extra_fields") if k not in header]
+        header += [
+            k for k in ("label", "decision", "model", "error", "extra_fields") if k not in header
+        ]
         self._writerow(header)
         return header
 

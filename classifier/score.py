@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from classifier import LABELS
+from classifier.decisions import Policy, strictest
+from classifier.decisions import policy as model_policy
 from classifier.errors import InputError
 from classifier.explain import Explainer
 from classifier.model import Model
@@ -48,9 +50,15 @@ def combine(proba: np.ndarray, weights: Sequence[float] | np.ndarray) -> tuple[s
 
 
 def score_text(
-    text: str, model: Model, *, terms: int = TERMS, explainer: Explainer | None = None
+    text: str,
+    model: Model,
+    *,
+    terms: int = TERMS,
+    explainer: Explainer | None = None,
+    policy: Policy | None = None,
 ) -> DocumentScore:
-    """Segment ``text``, score every segment, and combine them into the text's label.
+    """Segment ``text``, score every segment, decide on each, and combine them into the text's
+    label and decision.
 
     Parameters
     ----------
@@ -60,6 +68,8 @@ def score_text(
         Driving terms to report per segment.
     explainer : Explainer, optional
         Reused across calls (a server scores many texts with one model).
+    policy : Policy, optional
+        The operating points to decide by [default: the model's own, from its manifest].
 
     Returns
     -------
@@ -73,8 +83,9 @@ def score_text(
     segments = segment(text)
     if not segments:
         raise InputError("no text to score: the input is empty")
-    scored = score_segments(segments, model, terms=terms, explainer=explainer)
-    return document_score(scored, model.info())
+    rule = policy if policy is not None else model_policy(model.manifest)
+    scored = score_segments(segments, model, terms=terms, explainer=explainer, policy=rule)
+    return document_score(scored, model.info(), rule)
 
 
 def score_segments(
@@ -83,19 +94,33 @@ def score_segments(
     *,
     terms: int = TERMS,
     explainer: Explainer | None = None,
+    policy: Policy | None = None,
 ) -> tuple[SegmentScore, ...]:
-    """Each segment's label, scores and driving terms, all scored in one call."""
+    """Each segment's label, scores, driving terms and decision, all scored in one call."""
     texts = [s.text for s in segments]
     proba = model.predict_proba(texts)
     why = (explainer or Explainer(model)).driving_terms(texts, proba, k=terms)
+    rule = policy if policy is not None else model_policy(model.manifest)
     return tuple(
-        SegmentScore(seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w))
-        for seg, row, w in zip(segments, proba, why)
+        SegmentScore(
+            seg, LABELS[int(row.argmax())], dict(zip(LABELS, row.tolist())), tuple(w), decision
+        )
+        for seg, row, w, decision in zip(segments, proba, why, rule.decide_rows(proba))
     )
 
 
-def document_score(scored: Sequence[SegmentScore], model_info: dict[str, Any]) -> DocumentScore:
-    """A text's record from its scored segments, by :func:`combine`."""
+def document_score(
+    scored: Sequence[SegmentScore], model_info: dict[str, Any], rule: Policy
+) -> DocumentScore:
+    """A text's record from its scored segments: label and scores by :func:`combine`, the
+    decision the strictest of its segments' (:func:`classifier.decisions.strictest`)."""
     proba = np.array([[s.scores[label] for label in LABELS] for s in scored])
     label, mean = combine(proba, [len(s.segment.text) for s in scored])
-    return DocumentScore(tuple(scored), label, dict(zip(LABELS, mean.tolist())), model_info)
+    return DocumentScore(
+        tuple(scored),
+        label,
+        dict(zip(LABELS, mean.tolist())),
+        model_info,
+        strictest(s.decision for s in scored),
+        rule.to_dict(),
+    )

@@ -456,7 +456,12 @@ class _Service:
         # A long text (a page and its thread) is scored alone, not held up in a batch.
         model = self.batched if len(req.text) <= TEXT_LIMIT else self.model
         result = await run_in_threadpool(
-            score_text, req.text, model, terms=req.terms, explainer=self.explainer
+            score_text,
+            req.text,
+            model,
+            terms=req.terms,
+            explainer=self.explainer,
+            policy=self.policy,
         )
         if req.segments:
             body = render_json(result)  # the very text `credscore score --json` prints
@@ -480,7 +485,9 @@ class _Service:
             spec = self._spec(req.text_column, req.id_column, req.source_column)
             rows = [self._row(item, spec, f"texts[{n}]") for n, item in enumerate(req.items)]
             segments = req.segments
-        records = await run_in_threadpool(score_rows, self.model, rows, segments=segments)
+        records = await run_in_threadpool(
+            score_rows, self.model, rows, segments=segments, policy=self.policy
+        )
         report = BatchReport()
         for record in records:
             report.add(record)
@@ -539,8 +546,8 @@ class _Service:
         self.authorize(request)
         req = parse_summary(await self.json(request), max_rows=self.settings.max_summary_rows)
         sources = SourceSummary()
-        for source, label, score in req.rows:
-            sources.add(source, label, score)
+        for source, label, score, decision in req.rows:
+            sources.add(source, label, score, decision)
         return _reply({"sources": sources.rows()})
 
     async def feedback_page(self, request: Request) -> Response:
@@ -578,7 +585,12 @@ class _Service:
             return _reply(analyze_reply(req, None, self.policy, detected))
         try:
             result = await run_in_threadpool(
-                score_text, req.text, self.batched, terms=0, explainer=self.explainer
+                score_text,
+                req.text,
+                self.batched,
+                terms=0,
+                explainer=self.explainer,
+                policy=self.policy,
             )
         except InputError:  # nothing to segment: only white space was left
             raise RequestError("Comment must be non-empty.", error_type="COMMENT_EMPTY") from None

@@ -28,6 +28,8 @@ class _Tally:
     errors: int = 0
     labels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     disinformation_score: float = 0.0
+    held: int = 0
+    reviewed: int = 0
 
 
 class SourceSummary:
@@ -37,9 +39,13 @@ class SourceSummary:
         self._tallies: dict[str, _Tally] = defaultdict(_Tally)
 
     def add(
-        self, source: str | None, label: str | None, disinformation_score: float | None
+        self,
+        source: str | None,
+        label: str | None,
+        disinformation_score: float | None,
+        decision: str | None = None,
     ) -> None:
-        """Count one output row (``label`` None for an error row)."""
+        """Count one output row (``label`` None for an error row) and its decision."""
         tally = self._tallies[source or NO_SOURCE]
         tally.rows += 1
         if label is None:
@@ -47,6 +53,8 @@ class SourceSummary:
             return
         tally.labels[label] += 1
         tally.disinformation_score += disinformation_score or 0.0
+        tally.held += decision == "hold"
+        tally.reviewed += decision == "review"
 
     def merge(self, other: SourceSummary) -> None:
         """Add another summary's tallies (a cluster's parts)."""
@@ -55,16 +63,20 @@ class SourceSummary:
             mine.rows += theirs.rows
             mine.errors += theirs.errors
             mine.disinformation_score += theirs.disinformation_score
+            mine.held += theirs.held
+            mine.reviewed += theirs.reviewed
             for label in LABELS:
                 mine.labels[label] += theirs.labels[label]
 
     def rows(self) -> list[dict]:
-        """One record per source, most disinformation-like first (by share, then by rows)."""
+        """One record per source, most disinformation-like first (by share, then by rows), with
+        how many of its rows were held and reviewed (:mod:`classifier.decisions`)."""
         out = []
         for source, t in self._tallies.items():
             scored = t.rows - t.errors
             low, high = wilson_interval(t.labels["disinformation"], scored)
             record = {"source": source, "rows": t.rows, "labelled": scored, "errors": t.errors}
+            record.update(held=t.held, reviewed=t.reviewed)
             for label in LABELS:
                 record[f"share_{label}"] = round(t.labels[label] / scored, 4) if scored else None
             record["mean_disinformation_score"] = (

@@ -58,3 +58,14 @@ def mini_model_dir(tmp_path_factory) -> Path:
 def bundled_model_dir(tmp_path_factory) -> Path:
     """A model trained (without CV) on the bundled labels/: for judgement tests."""
     return _fit_and_save(load_dataset(), tmp_path_factory.mktemp("bundled") / "model")
+
+
+@pytest.fixture(scope="session")
+def mini_trained_dir(tmp_path_factory) -> Path:
+    """A model trained by ``training.train.train`` (cross-validation, out-of-fold arrays,
+    calibration and operating points) on the 24-row test set: for decisions and thresholds."""
+    from training.train import train
+
+    folder = tmp_path_factory.mktemp("mini-trained") / "model"
+    train(load_dataset([MINI_LABELS]), folder)
+    return folder

@@ -251,3 +251,48 @@ def test_a_worker_refuses_a_model_swapped_after_the_start(model, mini_model_dir,
     assert load_model(copy).sha256 != started
     with pytest.raises(ModelError, match="the model changed while the run was going"):
         worker_model(str(copy), started)
+
+
+def test_every_row_gets_a_decision_in_jsonl_and_csv(comments, model, tmp_path):
+    from classifier.decisions import policy
+
+    # the mini model has no operating points: a threshold of 0 holds every row, and a review
+    # point at 0 is never reached because hold is stricter and wins
+    rule = policy({}, {"hold": 0.0, "review": 0.0})
+    sources = SourceSummary()
+    run(comments, model, tmp_path / "out.jsonl", summary=sources, policy=rule)
+    out = read_jsonl(tmp_path / "out.jsonl")
+    assert {r.get("decision") for r in out if not r.get("error")} == {"hold"}
+    assert all("decision" not in r for r in out if r.get("error"))
+    assert sum(r["held"] for r in sources.rows()) == 45
+    run(comments, model, tmp_path / "out.csv", policy=rule)
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert "decision" in rows[0]
+    assert [r["decision"] for r in rows] == [r.get("decision", "") for r in out]
+    run(comments, model, tmp_path / "none.jsonl")
+    assert {r.get("decision") for r in read_jsonl(tmp_path / "none.jsonl")} == {"accept", None}
+
+
+def test_a_row_takes_the_strictest_decision_of_its_sentences(model):
+    import numpy as np
+
+    from classifier.decisions import policy
+
+    text = "The council met on Monday. They lie, wake up traitors!!"
+    rows = [Row({"text": text}, text, None, "x:1")]
+    scores = model.predict_proba(["The council met on Monday.", "They lie, wake up traitors!!"])
+    # a hold threshold between the two sentences' disinformation scores holds one of them
+    low, high = sorted(scores[:, 2])
+    rule = policy({}, {"hold": float(np.mean([low, high]))})
+    record = score_rows(model, rows, segments=True, policy=rule)[0]
+    assert sorted(s["decision"] for s in record["segments"]) == ["accept", "hold"]
+    assert record["decision"] == "hold"
+
+
+def test_resume_refuses_other_thresholds(comments, model, tmp_path):
+    from classifier.decisions import policy
+
+    interrupt_after(comments, model, tmp_path / "o.jsonl", 0, 10)
+    with pytest.raises(InputError, match="what differs: the decision thresholds"):
+        run(comments, model, tmp_path / "o.jsonl", resume=True, policy=policy({}, {"hold": 0.5}))

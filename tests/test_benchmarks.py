@@ -32,7 +32,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("benchmarks") / "b.md"
-    done = _run("--fast", "--systems", ",".join(SYSTEMS), "--out", str(out))
+    done = _run("--fast", "--systems", ",".join(SYSTEMS), "--no-decisions", "--out", str(out))
     assert done.returncode == 0, done.stderr
     return out.read_text(encoding="utf-8")
 
@@ -165,3 +165,53 @@ def test_a_missing_data_folder_is_one_line_of_error(tmp_path):
         == f"Error: {tmp_path / 'absent'}: no such folder; pass --data DIR"
     )
     assert not (tmp_path / "b.md").exists()
+
+
+def _accuracy_module():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import accuracy
+
+    return accuracy
+
+
+def test_decision_measures_by_hand():
+    import numpy as np
+
+    accuracy = _accuracy_module()
+    d = np.array([0.95, 0.85, 0.6, 0.3, 0.1])
+    proba = np.column_stack([1 - d, np.zeros(5), d])
+    gold = ["disinformation", "reporting", "disinformation", "not_disinformation", "reporting"]
+    points = {"hold": {"threshold": 0.8}, "review": {"threshold": 0.5}, "off": {"threshold": None}}
+    m = accuracy._decision_measures(proba, gold, points)
+    # hold flags 0.95 (disinformation) and 0.85 (reporting); review adds 0.6 (disinformation)
+    assert m["hold"] == {"honest_flagged": 1 / 3, "precision": 0.5, "recall": 0.5}
+    assert m["review"] == {"honest_flagged": 1 / 3, "precision": 2 / 3, "recall": 1.0}
+    assert m["off"]["honest_flagged"] == 0.0 and m["off"]["precision"] is None
+    assert (m["high_rows"], m["high_right"]) == (2, 0.5)
+    only_news = accuracy._decision_measures(proba[[1, 4]], ["reporting", "opinion"], points)
+    assert only_news["hold"]["precision"] is None and only_news["hold"]["recall"] is None
+
+
+def test_the_report_keeps_other_scripts_sections():
+    accuracy = _accuracy_module()
+    kept = "<!-- calibration.py: start -->\n## Calibration\n\nnumbers\n<!-- calibration.py: end -->"
+    old = "# Accuracy benchmarks\n\nold numbers\n\n" + kept + "\n"
+    new = accuracy.keep_sections(old, "# Accuracy benchmarks\n\nnew numbers\n")
+    assert new == "# Accuracy benchmarks\n\nnew numbers\n\n" + kept + "\n"
+    assert accuracy.keep_sections(new, new) == new  # not carried over twice
+
+
+@needs_data
+def test_the_decisions_section(tmp_path):
+    out = tmp_path / "d.md"
+    done = _run("--fast", "--systems", "majority", "--regimes", "cross-corpus", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    report = out.read_text(encoding="utf-8")
+    section = report.split("## Moderation decisions: hold and review\n", 1)[1].split("\n## ")[0]
+    tables = _tables(section)
+    promised = next(t for t in tables.values() if t[0][0] == "point" and "constraint" in t[0])
+    assert [r[0] for r in promised[1]] == ["hold", "review"]
+    shares = next(t for title, t in tables.items() if title.startswith("Share of the reporting"))
+    for row in shares[1]:
+        assert all(c == "n/a" or 0.0 <= float(c) <= 1.0 for c in row[1:])
+    assert "Hold target (at most 2% of the reporting and opinion rows held)" in section

@@ -10,7 +10,7 @@ from conftest import MINI_LABELS
 
 from classifier.cli import cli
 
-COMMANDS = ["score", "train", "evaluate", "info", "label", "labels check"]
+COMMANDS = ["score", "train", "evaluate", "info", "thresholds", "label", "labels check"]
 
 
 def run(*args, input=None):
@@ -95,7 +95,8 @@ def test_train_evaluate_info(tmp_path):
     out = tmp_path / "mine"
     trained = run("train", "--labels", MINI_LABELS, "--output", out)
     assert trained.exit_code == 0, trained.output
-    assert "Grouped cross-validation" in trained.stdout and "macro-F1" in trained.stdout
+    assert "Cross-validation (4-fold, grouped by 'doc')" in trained.stdout
+    assert "macro-F1" in trained.stdout
     retrained = run("train", "--labels", MINI_LABELS, "--output", out)
     assert "previous model at this path" in retrained.stdout
     evaluated = run("evaluate", "--model", out, "--json", MINI_LABELS)
@@ -111,6 +112,8 @@ def test_train_json_prints_the_manifest(tmp_path):
         "scoring.npz",
         "scoring.json",
         "model.joblib",
+        "oof_proba.npy",
+        "oof_gold.npy",
     }
 
 
@@ -461,3 +464,203 @@ def test_labels_bundled_names_the_shipped_labels(tmp_path, monkeypatch):
     shutil.copy(mine, tmp_path / "bundled")
     local = run("labels", "export", "--labels", "./bundled", "--to", "csv")
     assert local.exit_code == 0 and local.stdout.count("\n") == 2  # header and the one row
+
+
+@pytest.fixture
+def trained_copy(mini_trained_dir, tmp_path):
+    """A copy of the session's trained mini model that a test may rewrite."""
+    folder = tmp_path / "trained"
+    shutil.copytree(mini_trained_dir, folder)
+    return folder
+
+
+def test_thresholds_prints_the_points_and_the_table(trained_copy):
+    result = run("thresholds", "--model", trained_copy)
+    assert result.exit_code == 0, result.output
+    assert "24 rows scored out of fold" in result.stdout
+    assert "maximum recall @ precision >= 0.9" in result.stdout
+    table = [line.split() for line in result.stdout.splitlines() if line.startswith("      0.")]
+    assert [row[0] for row in table] == [f"{t / 20:.2f}" for t in range(1, 20)]
+    data = json.loads(run("thresholds", "--model", trained_copy, "--json").stdout)
+    assert set(data["tables"]) == {"disinformation"}
+    assert len(data["tables"]["disinformation"]) == 101
+    recall = [r["recall"] for r in data["tables"]["disinformation"]]
+    assert recall == sorted(recall, reverse=True)  # a higher threshold never catches more
+    labels = json.loads(
+        run("thresholds", "--model", trained_copy, "--json", "--label", "opinion").stdout
+    )
+    assert set(labels["tables"]) == {"opinion"}
+
+
+def test_thresholds_set_rewrites_the_manifest_without_retraining(trained_copy):
+    before = {p.name: p.read_bytes() for p in trained_copy.iterdir() if p.name != "manifest.json"}
+    result = run(
+        "thresholds",
+        "--model",
+        trained_copy,
+        "--json",
+        "--set",
+        "hold=maximum recall @ precision >= 0.5",
+        "--set",
+        "review=0.25",
+    )
+    assert result.exit_code == 0, result.output
+    assert "rewrote" in result.stderr
+    manifest = json.loads((trained_copy / "manifest.json").read_text())
+    points = manifest["operating_points"]
+    assert points["hold"]["constraint"] == "maximum recall @ precision >= 0.5"
+    assert points["hold"]["precision"] >= 0.5
+    assert points["review"]["threshold"] == 0.25
+    assert points["review"]["constraint"] == "fixed threshold 0.25"
+    assert json.loads(result.stdout)["operating_points"] == points
+    after = {p.name: p.read_bytes() for p in trained_copy.iterdir() if p.name != "manifest.json"}
+    assert after == before  # the model's files are as they were
+    # and the rewritten model still loads and decides by the new points
+    scored = json.loads(run("score", "--model", trained_copy, "--json", "x").stdout)
+    assert scored["policy"]["review"]["threshold"] == 0.25
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("hold=maximum recal @ precision >= 0.9", "is not a constraint"),
+        ("keep=0.5", "NAME one of hold, review"),
+        ("hold=1.5", "a threshold must be between 0 and 1"),
+    ],
+)
+def test_thresholds_set_refuses_bad_values(trained_copy, value, message):
+    manifest = (trained_copy / "manifest.json").read_bytes()
+    result = run("thresholds", "--model", trained_copy, "--set", value)
+    assert result.exit_code == 2 and message in result.stderr
+    assert (trained_copy / "manifest.json").read_bytes() == manifest
+
+
+def test_thresholds_refuses_a_changed_out_of_fold_array(trained_copy):
+    import numpy as np
+
+    gold = np.load(trained_copy / "oof_gold.npy")
+    np.save(trained_copy / "oof_gold.npy", np.zeros_like(gold))
+    one_line_error(
+        run("thresholds", "--model", trained_copy, "--set", "hold=0.9"),
+        f"{trained_copy / 'oof_gold.npy'}: checksum does not match its manifest; refusing to load "
+        "it (retrain with 'credscore train')",
+    )
+
+
+def test_thresholds_needs_out_of_fold_scores(mini_model_dir):
+    one_line_error(
+        run("thresholds", "--model", mini_model_dir),
+        f"{mini_model_dir}: this model keeps no out-of-fold scores to choose thresholds from; "
+        "retrain it with 'credscore train'",
+    )
+
+
+def test_score_and_label_threshold_override(trained_copy, tmp_path):
+    text = "The council met on Monday. They lie, wake up traitors!!"
+    held = json.loads(
+        run("score", "--model", trained_copy, "--json", "--threshold", "hold=0", text).stdout
+    )
+    assert held["summary"]["decisions"] == {"hold": 2, "review": 0, "accept": 0}
+    assert held["policy"]["hold"]["constraint"] == "--threshold hold=0.0"
+    assert "hold" in run("score", "--model", trained_copy, "--threshold", "hold=0", text).stdout
+    bad = run("score", "--model", trained_copy, "--threshold", "hold=2", text)
+    assert bad.exit_code == 2 and "--threshold hold=2" in bad.stderr
+    source = tmp_path / "in.csv"
+    source.write_text("text,source\nThe council met.,a\nWake up!!,b\n")
+    result = run(
+        "label",
+        "--model",
+        trained_copy,
+        source,
+        "-o",
+        tmp_path / "out.csv",
+        "--threshold",
+        "hold=0",
+        "--summary",
+        tmp_path / "s.json",
+    )
+    assert result.exit_code == 0, result.output
+    import csv
+
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        assert [r["decision"] for r in csv.DictReader(handle)] == ["hold", "hold"]
+    assert [r["held"] for r in json.loads((tmp_path / "s.json").read_text())] == [1, 1]
+    assert "decisions: 2 held, 0 reviewed" in result.stderr
+    assert result.stderr.splitlines()[-1] == "credscore: 2 rows read, 2 labelled, 0 errors"
+
+
+def test_evaluate_reports_points_and_gates(trained_copy):
+    result = run("evaluate", "--model", trained_copy, MINI_LABELS)
+    assert result.exit_code == 0, result.output
+    assert "Calibration on" in result.stdout and "Operating points on" in result.stdout
+    passed = run("evaluate", "--model", trained_copy, MINI_LABELS, "--min-macro-f1", "0.1")
+    assert passed.exit_code == 0 and "gate passed" in passed.stderr
+    # holding every row makes hold's precision the share of disinformation rows: 8 of 24
+    assert run("thresholds", "--model", trained_copy, "--set", "hold=0").exit_code == 0
+    failed = run(
+        "evaluate", "--model", trained_copy, "--json", MINI_LABELS, "--min-precision", "hold=0.9"
+    )
+    assert failed.exit_code == 4
+    assert failed.stderr == (
+        "Error: the model falls short of the gate: 'hold' precision 0.333 (threshold 0) is below 0.9\n"
+    )
+    data = json.loads(failed.stdout)
+    assert data["gate"]["passed"] is False and set(data["operating_points"]) == {"hold", "review"}
+    promised = json.loads((trained_copy / "manifest.json").read_text())["operating_points"]
+    assert (
+        data["operating_points"]["hold"]["promised"]["precision"] == promised["hold"]["precision"]
+    )
+    usage = run("evaluate", "--model", trained_copy, MINI_LABELS, "--min-precision", "hold")
+    assert usage.exit_code == 2 and "--min-precision hold" in usage.stderr
+
+
+def test_train_on_a_two_column_file_says_how_it_grouped(tmp_path):
+    from test_train import two_column_tsv
+
+    source = two_column_tsv(tmp_path / "export.tsv", 60)
+    result = run("train", "--labels", source, "--output", tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    assert (
+        "cross-validation: stratified folds over rows (no 'doc' column, no 'source' column)"
+        in result.stderr
+    )
+    assert "Cross-validation (5-fold, stratified over rows)" in result.stdout
+    assert "Operating points, chosen out of fold" in result.stdout
+    bad = run("train", "--labels", source, "--output", tmp_path / "m", "--group-by", "author")
+    assert bad.exit_code == 2 and "--group-by author: no row of" in bad.stderr
+
+
+def test_installed_command_thresholds_and_gate(trained_copy, isolated_home):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "XDG_CONFIG_HOME": str(isolated_home / "config"),
+        "LC_ALL": "C.UTF-8",
+    }
+
+    def credscore(*args):
+        return subprocess.run(
+            [installed_command(), *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    shown = credscore("thresholds", "--model", trained_copy, "--set", "hold=0", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["operating_points"]["hold"]["threshold"] == 0.0
+    scored = credscore("score", "--model", trained_copy, "--json", "x")
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["segments"][0]["decision"] == "hold"
+    overridden = credscore("score", "--model", trained_copy, "--json", "--threshold", "hold=1", "x")
+    assert json.loads(overridden.stdout)["segments"][0]["decision"] != "hold"
+    # every row held: hold's precision is the share of disinformation rows, 8 of 24
+    passed = credscore(
+        "evaluate", "--model", trained_copy, MINI_LABELS, "--min-precision", "hold=0.3"
+    )
+    assert passed.returncode == 0, passed.stderr
+    failed = credscore(
+        "evaluate", "--model", trained_copy, MINI_LABELS, "--min-precision", "hold=0.9"
+    )
+    assert failed.returncode == 4
+    assert failed.stderr.count("\n") == 1 and "falls short of the gate" in failed.stderr

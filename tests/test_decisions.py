@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from classifier.decisions import Policy, parse_overrides, policy
+from classifier.decisions import Policy, parse_overrides, policy, strictest
 from classifier.errors import ModelError, OptionError
 
 MANIFEST = {
@@ -58,3 +58,17 @@ def test_a_malformed_point_is_a_model_error():
         policy({"operating_points": {"hold": {"label": "spam", "threshold": 0.5}}})
     with pytest.raises(ModelError, match="not in \\[0, 1\\]"):
         policy({"operating_points": {"hold": {"label": "disinformation", "threshold": 7}}})
+
+
+def test_a_text_takes_the_strictest_decision_of_its_segments():
+    assert strictest(["accept", "review", "accept"]) == "review"
+    assert strictest(["review", "hold"]) == "hold"
+    assert strictest([]) == "accept"
+
+
+def test_describe_the_rule():
+    assert (
+        policy(MANIFEST).describe() == "hold: disinformation >= 0.9; review: disinformation >= 0.6"
+    )
+    unset = {"operating_points": {"hold": {"label": "disinformation", "threshold": None}}}
+    assert policy(unset).describe() == "hold: unset"

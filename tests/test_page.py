@@ -67,8 +67,13 @@ def test_json_has_the_documented_shape(mini):
         "end",
         "label",
         "scores",
+        "decision",
         "segments",
     ]
+    for comment in data["comments"]:  # one held sentence holds the comment
+        order = ["hold", "review", "accept"]
+        strictest = min((s["decision"] for s in comment["segments"]), key=order.index)
+        assert comment["decision"] == strictest
     assert set(data["other"][0]) == {"kind", "reason", "text", "start", "end"}
     assert data["source"] == {"kind": "text", "offsets": "into the input text"}
     json.dumps(data)  # plain JSON types throughout

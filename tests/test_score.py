@@ -84,3 +84,21 @@ def test_combine_flags_a_text_with_one_disinformation_segment():
     assert mean == pytest.approx((100 * proba[0] + 100 * proba[1] + 10 * proba[2]) / 210)
     label, _ = combine(proba[:2], [1, 1])
     assert label == "reporting"
+
+
+def test_score_text_decides_by_the_model_own_points_unless_told_otherwise(mini_trained_dir):
+    from classifier.decisions import policy
+    from classifier.model import load_model
+
+    model = load_model(mini_trained_dir)
+    text = "The council met on Monday. They lie, wake up traitors!!"
+    result = score_text(text, model)
+    assert result.policy == policy(model.manifest).to_dict()
+    assert set(result.policy) == {"hold", "review"}
+    expected = policy(model.manifest).decide_rows(
+        model.predict_proba([s.segment.text for s in result.segments])
+    )
+    assert [s.decision for s in result.segments] == expected
+    held = score_text(text, model, policy=policy(model.manifest, {"hold": 0.0}))
+    assert held.decision == "hold" and held.decisions == {"hold": 2, "review": 0, "accept": 0}
+    assert held.summary()["decisions"] == held.decisions

@@ -89,3 +89,17 @@ def test_thread_summary_merge_equals_one_pass():
         (first if n % 2 else second).add(*row)
     first.merge(second)
     assert first.to_dict() == whole.to_dict()
+
+
+def test_held_and_reviewed_rows_per_source():
+    summary = SourceSummary()
+    summary.add("a", "disinformation", 0.95, "hold")
+    summary.add("a", "disinformation", 0.7, "review")
+    summary.add("a", "opinion", 0.4, "review")
+    summary.add("a", "reporting", 0.1, "accept")
+    summary.add("a", None, None)
+    other = SourceSummary()
+    other.add("a", "disinformation", 0.99, "hold")
+    summary.merge(other)
+    (row,) = summary.rows()
+    assert (row["rows"], row["errors"], row["held"], row["reviewed"]) == (6, 1, 2, 2)

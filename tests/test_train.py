@@ -3,7 +3,8 @@ import json
 import pytest
 from conftest import MINI_LABELS
 
-from classifier.errors import LabelError
+from classifier import LABELS
+from classifier.errors import LabelError, ModelError, OptionError
 from training.dataset import load_dataset
 from training.train import _group_splits, train
 
@@ -50,7 +51,7 @@ def test_too_few_rows_of_a_label(tmp_path):
         train(load_dataset([path]), tmp_path / "m")
 
 
-def test_one_document_cannot_be_cross_validated(tmp_path):
+def test_one_document_falls_back_to_stratified_folds_unless_grouping_is_asked_for(tmp_path):
     path = tmp_path / "f.jsonl"
     rows = [
         {
@@ -61,8 +62,13 @@ def test_one_document_cannot_be_cross_validated(tmp_path):
         for i in range(9)
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.raises(LabelError, match="at least two 'doc' values"):
-        train(load_dataset([path]), tmp_path / "m")
+    data = load_dataset([path])
+    result = train(data, tmp_path / "m")
+    assert result.manifest["grouping"]["column"] is None
+    assert "'doc' has one value" in result.manifest["grouping"]["reason"]
+    assert result.manifest["cv"] == "3-fold, stratified over rows"
+    with pytest.raises(LabelError, match="every row has the same 'doc'"):
+        train(data, tmp_path / "m", group_by="doc")
 
 
 def test_a_label_found_in_one_document_still_trains(tmp_path):
@@ -84,3 +90,123 @@ def test_a_label_found_in_one_document_still_trains(tmp_path):
     result = train(load_dataset([path]), tmp_path / "m")
     # no training fold of the thread's split has seen disinformation: grouped CV says so honestly
     assert result.cv_metrics.per_class["disinformation"].recall == 0.0
+
+
+def two_column_tsv(path, rows=180):
+    """A labelled export as people have it: text and label, nothing else."""
+    words = {
+        "reporting": "Officials said {} people were evacuated on Monday, the agency reported.",
+        "opinion": "Frankly, this plan is a disgrace and {} councillors should be ashamed.",
+        "disinformation": "Wake up! They are hiding the truth about the {} secret chemtrails!",
+    }
+    lines = ["text\tlabel"]
+    for i in range(rows):
+        label = LABELS[i % 3]
+        lines.append(f"{words[label].format(i)}\t{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_two_column_file_trains_with_stratified_folds(tmp_path):
+    data = load_dataset([two_column_tsv(tmp_path / "export.tsv")])
+    result = train(data, tmp_path / "m")
+    grouping = result.manifest["grouping"]
+    assert (
+        grouping["column"] is None and grouping["reason"] == "no 'doc' column, no 'source' column"
+    )
+    assert result.manifest["cv"] == "5-fold, stratified over rows"
+    assert result.cv_metrics.rows == 180
+    assert result.cv_metrics.macro_f1 > 0.9  # three templates: easy, but every row out of fold
+
+
+def test_group_by_any_column(tmp_path):
+    path = tmp_path / "export.jsonl"
+    rows = [
+        {"text": t, "label": label, "author": f"user{i % 6}", "thread": f"t{i % 2}"}
+        for i, (t, label) in enumerate(
+            line.split("\t")
+            for line in two_column_tsv(tmp_path / "x.tsv", 60).read_text().splitlines()[1:]
+        )
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = load_dataset([path])
+    result = train(data, tmp_path / "m", group_by="author")
+    assert result.manifest["grouping"] == {
+        "column": "author",
+        "groups": 6,
+        "reason": "--group-by",
+        "rows_without_value": 0,
+    }
+    assert result.manifest["cv"] == "5-fold, grouped by 'author'"
+    assert (
+        train(data, tmp_path / "m", group_by="thread").manifest["cv"]
+        == "2-fold, grouped by 'thread'"
+    )
+    with pytest.raises(OptionError, match=r"--group-by doc: no row of .* has a 'doc' value"):
+        train(data, tmp_path / "m", group_by="doc")
+
+
+def test_default_grouping_prefers_doc_then_source(tmp_path):
+    from training.dataset import grouping
+
+    path = tmp_path / "f.jsonl"
+    rows = [
+        {
+            "text": f"row {i}",
+            "label": "reporting",
+            "source": f"s{i % 3}",
+            "doc": "" if i < 2 else "d",
+        }
+        for i in range(6)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = load_dataset([path])
+    by_doc = grouping(data)
+    # two rows lack a doc: they are grouped by their file, which makes two groups
+    assert (by_doc.column, by_doc.count, by_doc.missing) == ("doc", 2, 2)
+    assert by_doc.groups[:2] == ("f.jsonl", "f.jsonl")
+    assert "2 rows without a 'doc' value are grouped by their file" in by_doc.describe()
+    path.write_text("".join(json.dumps({**r, "doc": "d"}) + "\n" for r in rows))
+    by_source = grouping(load_dataset([path]))
+    assert (by_source.column, by_source.count) == ("source", 3)
+    assert by_source.reason == "the default: 'doc' has one value, 'source' present"
+
+
+def test_training_keeps_checked_out_of_fold_arrays_and_operating_points(mini_trained_dir):
+    import numpy as np
+
+    from classifier.model import load_array, load_model
+
+    model = load_model(mini_trained_dir)
+    manifest = model.manifest
+    proba, gold = load_array(model, "oof_proba.npy"), load_array(model, "oof_gold.npy")
+    assert proba.shape == (24, 3) and gold.shape == (24,)
+    assert np.allclose(proba.sum(axis=1), 1)
+    assert [LABELS[i] for i in gold] == load_dataset([MINI_LABELS]).labels
+    assert {"oof_proba.npy", "oof_gold.npy"} <= set(manifest["files"])
+    assert set(manifest["operating_points"]) == {"hold", "review"}
+    hold = manifest["operating_points"]["hold"]
+    assert hold["label"] == "disinformation"
+    assert hold["constraint"] == "maximum recall @ precision >= 0.9"
+    if hold["threshold"] is not None:  # what it promises is what the arrays give
+        flagged = proba[:, 2] >= hold["threshold"]
+        assert hold["precision"] == round(float((gold[flagged] == 2).mean()), 4) >= 0.9
+    calibration = manifest["calibration"]["per_label"]["disinformation"]
+    assert sum(b["rows"] for b in calibration["bins"]) == 24
+    assert 0 <= calibration["ece"] <= 1
+
+
+def test_a_changed_out_of_fold_array_is_refused(mini_trained_dir, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from classifier.model import load_array, load_model
+
+    folder = tmp_path / "copy"
+    shutil.copytree(mini_trained_dir, folder)
+    proba = np.load(folder / "oof_proba.npy")
+    np.save(folder / "oof_proba.npy", proba[::-1])
+    model = load_model(folder)  # the scoring artefact is untouched: it still loads
+    with pytest.raises(ModelError, match=r"oof_proba\.npy: checksum does not match its manifest"):
+        load_array(model, "oof_proba.npy")

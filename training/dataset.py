@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier import LABELS
-from classifier.errors import InputError, LabelError
+from classifier.errors import InputError, LabelError, OptionError
 from classifier.inputs import JSONLineError, json_kind, parse_json, read_delimited
 
 SUFFIXES = (".jsonl", ".csv", ".tsv")
@@ -32,6 +32,8 @@ class Record:
     note: str = ""
     topic: str = ""
     register: str = ""
+    #: Every column of the row as read (text and label aside), for ``--group-by`` on any of them.
+    columns: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def where(self) -> str:
@@ -185,6 +187,11 @@ def read_records(path: Path) -> list[Record]:
         if not isinstance(row["text"], str):  # a JSON value: its Python repr is no text
             raise InputError(f"{path}:{number}: text is not a string ({json_kind(row['text'])})")
         text = row["text"].strip()
+        columns = {
+            str(k): "" if v is None else str(v)
+            for k, v in row.items()
+            if k not in ("text", "label") and k is not None
+        }
         records.append(
             Record(
                 id=str(row.get("id") or f"{path.name}:{number}"),
@@ -197,6 +204,7 @@ def read_records(path: Path) -> list[Record]:
                     k: str(row.get(k) or "")
                     for k in ("origin", "source", "note", "topic", "register")
                 },
+                columns=columns,
             )
         )
     return records
@@ -289,3 +297,109 @@ def load_dataset(paths: Iterable[str | Path] | None = None) -> Dataset:
             seen.add(key)
             unique.append(r)
     return Dataset(tuple(unique), tuple(map(str, files)), tuple(warnings), fingerprint(files))
+
+
+#: Columns tried, in order, when no ``--group-by`` is given.
+DEFAULT_GROUP_COLUMNS = ("doc", "source")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which rows must stay together on one side of a cross-validation split, and why.
+
+    ``column`` None means no grouping: stratified folds over rows.
+    """
+
+    column: str | None
+    groups: tuple[str, ...]  # one per record; a row without a value is grouped by its file
+    reason: str
+    missing: int = 0  # rows without a value in ``column``
+
+    @property
+    def count(self) -> int:
+        """Distinct groups (rows, when there is no grouping)."""
+        return len(set(self.groups)) if self.column else len(self.groups)
+
+    def describe(self) -> str:
+        """One line for people: what the folds keep together, and why."""
+        if self.column is None:
+            return f"stratified folds over rows ({self.reason})"
+        files = (
+            f"; {self.missing} rows without a '{self.column}' value are grouped by their file"
+            if self.missing
+            else ""
+        )
+        return f"grouped by '{self.column}', {self.count} groups ({self.reason}{files})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "column": self.column,
+            "groups": self.count,
+            "reason": self.reason,
+            "rows_without_value": self.missing,
+        }
+
+
+def _values(dataset: Dataset, column: str) -> list[str]:
+    """Each record's raw value of ``column`` ('' when the row has none)."""
+    return [r.columns.get(column, "").strip() for r in dataset.records]
+
+
+def _grouped(dataset: Dataset, column: str, values: list[str], reason: str) -> Grouping:
+    groups = tuple(v or Path(r.file).name for v, r in zip(values, dataset.records))
+    return Grouping(column, groups, reason, sum(1 for v in values if not v))
+
+
+def grouping(dataset: Dataset, column: str | None = None) -> Grouping:
+    """How cross-validation groups ``dataset``'s rows: by ``column``, else by the first of
+    :data:`DEFAULT_GROUP_COLUMNS` that has at least two values, else not at all.
+
+    Grouping keeps related rows (one document, source, author or thread) on one side of each
+    split, so the cross-validation measures how the model does on groups it never saw.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    column : str, optional
+        Any column of the label files (``--group-by``); rows without a value are grouped by
+        the file they come from.
+
+    Returns
+    -------
+    Grouping
+
+    Raises
+    ------
+    OptionError
+        ``column`` is given but no row has a value in it.
+    LabelError
+        ``column`` is given but holds fewer than two groups.
+    """
+    if column is not None:
+        values = _values(dataset, column)
+        if not any(values):
+            present = sorted({k for r in dataset.records for k, v in r.columns.items() if v})
+            raise OptionError(
+                f"--group-by {column}: no row of {', '.join(dataset.files)} has a '{column}' "
+                f"value (columns with values: {', '.join(present) or 'none besides text and label'})"
+            )
+        found = _grouped(dataset, column, values, "--group-by")
+        if found.count < 2:
+            raise LabelError(
+                f"{', '.join(dataset.files)}: every row has the same '{column}'; grouped "
+                "cross-validation needs at least two groups (choose another --group-by)"
+            )
+        return found
+    skipped = []
+    for name in DEFAULT_GROUP_COLUMNS:
+        values = _values(dataset, name)
+        if not any(values):
+            skipped.append(f"no '{name}' column")
+            continue
+        found = _grouped(
+            dataset, name, values, "the default: " + ", ".join([*skipped, f"'{name}' present"])
+        )
+        if found.count >= 2:
+            return found
+        skipped.append(f"'{name}' has one value")
+    return Grouping(None, tuple("" for _ in dataset.records), ", ".join(skipped))

@@ -33,6 +33,11 @@ def staleness(folder: Path) -> str | None:
         return f"No default model yet: training one from the bundled labels into {folder} ..."
     if (manifest.get("training_data") or {}).get("fingerprint") != fingerprint():
         return f"The bundled labels changed: retraining the default model in {folder} ..."
+    if "operating_points" not in manifest:
+        return (
+            f"The default model predates moderation decisions: retraining it in {folder} "
+            "(calibration and operating points) ..."
+        )
     return None
 
 

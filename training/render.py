@@ -66,3 +66,96 @@ def render_audit(audit: Any, *, limit: int = 20) -> str:
                 f"{textwrap.shorten(item.text, 70)!r}"
             )
     return "\n".join(lines)
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def render_calibration(calibration: dict[str, Any], *, title: str) -> str:
+    """Brier score and expected calibration error per label, then the reliability table:
+    per score bin, each label's mean score beside the share of those rows that carry it."""
+    per_label = calibration["per_label"]
+    lines = [
+        f"{title}: Brier score {calibration['brier']:.3f} over {calibration['rows']} rows",
+        f"{'label':<16}{'Brier':>8}{'ECE':>8}",
+    ]
+    for label, c in per_label.items():
+        lines.append(f"{label:<16}{c['brier']:>8.3f}{c['ece']:>8.3f}")
+    lines.append("reliability: mean score / observed share (rows) in each score bin")
+    lines.append(f"{'bin':<11}" + "".join(f"{label:>24}" for label in per_label))
+    for b in range(len(next(iter(per_label.values()))["bins"])):
+        cells = []
+        first = None
+        for c in per_label.values():
+            cell = c["bins"][b]
+            first = first or cell
+            text = (
+                f"{cell['mean_score']:.2f} / {cell['observed']:.2f} ({cell['rows']})"
+                if cell["rows"]
+                else "-"
+            )
+            cells.append(f"{text:>24}")
+        assert first is not None
+        lines.append(f"{first['low']:.1f}-{first['high']:.1f}    " + "".join(cells))
+    return "\n".join(lines)
+
+
+def render_points(points: dict[str, Any], *, title: str) -> str:
+    """Operating points: label, threshold, constraint and what they achieved where chosen."""
+    lines = [
+        title,
+        f"{'point':<8}{'label':<16}{'threshold':>10}{'precision':>11}{'recall':>8}"
+        f"{'filter_rate':>13}  constraint",
+    ]
+    for name, p in points.items():
+        threshold = "unset" if p["threshold"] is None else f"{p['threshold']:.3f}"
+        lines.append(
+            f"{name:<8}{p['label']:<16}{threshold:>10}{_number(p.get('precision')):>11}"
+            f"{_number(p.get('recall')):>8}{_number(p.get('filter_rate')):>13}  {p['constraint']}"
+        )
+        if p["threshold"] is None:
+            lines.append(f"        no threshold meets '{p['constraint']}': '{name}' never fires")
+    if not points:
+        lines.append("  (none: every text is accepted)")
+    return "\n".join(lines)
+
+
+def render_thresholds(tables: dict[str, list[dict[str, Any]]], *, rows: dict[str, int]) -> str:
+    """Threshold tables: per threshold, precision, recall, share of rows flagged, filter rate
+    (the share let through) and false-positive rate."""
+    lines = []
+    for label, table in tables.items():
+        lines += [
+            "",
+            f"{label} ({rows[label]} of the rows out of fold carry it): a row is flagged when "
+            "its score reaches the threshold",
+            f"{'threshold':>10}{'precision':>11}{'recall':>8}{'share_flagged':>15}"
+            f"{'filter_rate':>13}{'fpr':>7}",
+        ]
+        for row in table:
+            lines.append(
+                f"{row['threshold']:>10.2f}{_number(row['precision']):>11}"
+                f"{_number(row['recall']):>8}{_number(row['match_rate']):>15}"
+                f"{_number(row['filter_rate']):>13}{_number(row['fpr']):>7}"
+            )
+    return "\n".join(lines)
+
+
+def render_point_checks(checks: list[Any], *, where: str) -> str:
+    """The operating points on an evaluation file, next to what the manifest promised."""
+    lines = [
+        f"Operating points on {where} (in brackets: what the manifest promised, out of fold)",
+        f"{'point':<8}{'threshold':>10}{'flagged':>9}{'precision':>17}{'recall':>17}"
+        f"{'filter_rate':>17}",
+    ]
+    for c in checks:
+        threshold = "unset" if c.threshold is None else f"{c.threshold:.3f}"
+        cells = "".join(
+            f"{_number(c.measured[k]) + ' (' + _number(c.promised[k]) + ')':>17}"
+            for k in ("precision", "recall", "filter_rate")
+        )
+        lines.append(f"{c.name:<8}{threshold:>10}{c.measured['flagged']:>9}{cells}")
+    if not checks:
+        lines.append("  (the model has no operating points)")
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Fit the credscore pipeline on a dataset, measure it with grouped CV, and save it."""
+"""Fit the credscore pipeline on a dataset, measure it with cross-validation, and save it with
+its out-of-fold scores, calibration report and operating points."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any
 from classifier import LABELS
 from classifier.errors import LabelError, ModelError
 from classifier.model import read_manifest
-from training.dataset import Dataset
-from training.evaluate import Metrics, compute_metrics
+from training.dataset import Dataset, Grouping
+from training.dataset import grouping as group_rows
+from training.evaluate import Calibration, Metrics, compute_calibration, compute_metrics
 from training.export import save_model
 
 CV_FOLDS = 5
@@ -30,6 +32,8 @@ class TrainResult:
     cv_metrics: Metrics
     previous_macro_f1: float | None
     seconds: float
+    grouping: Grouping | None = None
+    calibration: Calibration | None = None
 
 
 def _group_splits(labels: list[str], groups: list[str], folds: int):
@@ -46,27 +50,38 @@ def _group_splits(labels: list[str], groups: list[str], folds: int):
     return list(splitter.split(labels, labels, groups))
 
 
-def _calibration_splits(labels: list[str], groups: list[str]):
-    """Document-grouped folds for calibration, or stratified folds when grouping would leave a
-    training fold without some label (a label found in one document only)."""
+def _row_splits(labels: list[str], folds: int):
+    """Stratified train/test splits over rows, shuffled with a fixed seed (label files are often
+    sorted by topic or source, and unshuffled folds would then be contiguous blocks of them)."""
     from sklearn.model_selection import StratifiedKFold
 
-    every = set(labels)
-    if len(set(groups)) >= 2:
-        splits = _group_splits(labels, groups, CALIBRATION_FOLDS)
-        if all({labels[i] for i in train_idx} == every for train_idx, _ in splits):
-            return splits
-    folds = max(2, min(CALIBRATION_FOLDS, *(labels.count(label) for label in every)))
-    return list(StratifiedKFold(n_splits=folds).split(labels, labels))
+    smallest = min(labels.count(label) for label in set(labels))
+    splitter = StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True, random_state=0)
+    return list(splitter.split(labels, labels))
 
 
-def build_pipeline(labels: list[str], groups: list[str], *, featurizer=None):
+def cv_splits(labels: list[str], grouping: Grouping, *, folds: int = CV_FOLDS):
+    """The cross-validation's splits: grouped by ``grouping``, or stratified over rows."""
+    if grouping.column is None:
+        return _row_splits(labels, folds)
+    return _group_splits(labels, list(grouping.groups), folds)
+
+
+def build_pipeline(labels: list[str], groups: list[str] | None = None, *, featurizer=None):
     """The unfitted pipeline: features, then a linear SVM with calibrated probabilities.
 
     A linear SVM trains in a fraction of a second where multinomial logistic regression took
-    over ten on the bundled labels, with the same grouped-CV macro-F1. Calibration (sigmoid per
-    label, normalised; one SVM refit on all rows) uses document-grouped folds where it can, so
-    its probabilities are learned on documents the classifier did not see.
+    over ten on the bundled labels, with the same grouped-CV macro-F1. Calibration: one sigmoid
+    per label (then normalised), fitted on the SVM's out-of-fold decision values over
+    stratified row folds; the SVM itself is refitted on all rows. ``groups`` is not used.
+
+    Why row folds and not the cross-validation's groups: when groups and labels go together
+    (a corpus, a source or a thread tends to one label, which is the normal case in real data),
+    a grouped calibration sees a label's decision values only on groups that never taught it,
+    learns "this label does not transfer" and all but stops predicting it
+    (``benchmarks/calibration.py`` measures this). Grouping stays where it belongs: in the
+    evaluation, whose out-of-fold probabilities also check the calibration
+    (:func:`training.evaluate.compute_calibration`) and choose the operating points.
     """
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import Pipeline
@@ -76,19 +91,27 @@ def build_pipeline(labels: list[str], groups: list[str], *, featurizer=None):
 
     linear = LinearSVC(C=SVM_C, class_weight="balanced", random_state=0)  # reproducible fits
     calibrated = CalibratedClassifierCV(
-        linear, method="sigmoid", cv=_calibration_splits(labels, groups), ensemble=False
+        linear, method="sigmoid", cv=_row_splits(labels, CALIBRATION_FOLDS), ensemble=False
     )
     return Pipeline([("features", featurizer or PipelineFeaturizer()), ("classifier", calibrated)])
 
 
-def fit(texts: list[str], labels: list[str], groups: list[str], *, featurizer=None):
+def fit(texts: list[str], labels: list[str], groups: list[str] | None = None, *, featurizer=None):
     """Fit a new pipeline on the given rows (``featurizer``: a :class:`Featurizer` other than
-    the default, for experiments such as the benchmark's variants)."""
-    return build_pipeline(labels, groups, featurizer=featurizer).fit(texts, labels)
+    the default, for experiments such as the benchmark's variants; ``groups`` is not used, see
+    :func:`build_pipeline`)."""
+    return build_pipeline(labels, featurizer=featurizer).fit(texts, labels)
 
 
-def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS):
-    """Probabilities of every row from a model that saw none of its document.
+def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS, grouping: Grouping | None = None):
+    """Probabilities of every row from a model that saw none of its group.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    folds : int
+    grouping : Grouping, optional
+        [default: :func:`training.dataset.grouping` of ``dataset``]
 
     Returns
     -------
@@ -98,22 +121,21 @@ def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS):
     """
     import numpy as np
 
-    texts, labels, groups = dataset.texts, dataset.labels, dataset.groups
+    texts, labels = dataset.texts, dataset.labels
+    grouping = grouping or group_rows(dataset)
     proba = np.zeros((len(texts), len(LABELS)))
-    for train_idx, test_idx in _group_splits(labels, groups, folds):
-        pipeline = fit(
-            [texts[i] for i in train_idx],
-            [labels[i] for i in train_idx],
-            [groups[i] for i in train_idx],
-        )
+    for train_idx, test_idx in cv_splits(labels, grouping, folds=folds):
+        pipeline = fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
         columns = [LABELS.index(label) for label in pipeline.classes_]
         proba[np.ix_(test_idx, columns)] = pipeline.predict_proba([texts[i] for i in test_idx])
     return proba
 
 
-def cross_validate(dataset: Dataset, *, folds: int = CV_FOLDS) -> Metrics:
-    """Grouped cross-validation metrics: see :func:`out_of_fold_proba`."""
-    proba = out_of_fold_proba(dataset, folds=folds)
+def cross_validate(
+    dataset: Dataset, *, folds: int = CV_FOLDS, grouping: Grouping | None = None
+) -> Metrics:
+    """Cross-validation metrics: see :func:`out_of_fold_proba`."""
+    proba = out_of_fold_proba(dataset, folds=folds, grouping=grouping)
     return compute_metrics(dataset.labels, [LABELS[i] for i in proba.argmax(axis=1)])
 
 
@@ -142,8 +164,13 @@ def _previous_macro_f1(folder: Path) -> float | None:
         return None
 
 
-def train(dataset: Dataset, output: str | Path) -> TrainResult:
+def train(dataset: Dataset, output: str | Path, *, group_by: str | None = None) -> TrainResult:
     """Cross-validate, fit on all rows and save the model with its manifest.
+
+    The cross-validation's out-of-fold probabilities are kept beside the model
+    (``oof_proba.npy``, ``oof_gold.npy``: gold labels as indices into LABELS); the calibration
+    report and the default operating points (:data:`training.thresholds.DEFAULT_POINTS`) are
+    computed from them and stored in the manifest.
 
     Parameters
     ----------
@@ -151,6 +178,9 @@ def train(dataset: Dataset, output: str | Path) -> TrainResult:
         Validated labelled rows (see :func:`training.dataset.load_dataset`).
     output : str or Path
         Model folder (see :func:`training.default.default_model_dir` for the default one).
+    group_by : str, optional
+        The column whose rows the cross-validation keeps together [default: see
+        :func:`training.dataset.grouping`].
 
     Returns
     -------
@@ -159,19 +189,32 @@ def train(dataset: Dataset, output: str | Path) -> TrainResult:
     Raises
     ------
     LabelError
-        Too few rows of a label, or fewer than two documents.
+        Too few rows of a label, or a ``group_by`` column with one value.
+    OptionError
+        A ``group_by`` column no row has.
     """
+    import numpy as np
+
+    from training.thresholds import OOF_GOLD, OOF_PROBA, default_points
+
     check_trainable(dataset)
     started = time.perf_counter()
     folder = Path(output)
     previous = _previous_macro_f1(folder)
+    grouping = group_rows(dataset, group_by)
     try:
-        metrics = cross_validate(dataset)
-        pipeline = fit(dataset.texts, dataset.labels, dataset.groups)
+        proba = out_of_fold_proba(dataset, grouping=grouping)
+        pipeline = fit(dataset.texts, dataset.labels)
     except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
         raise LabelError(
             f"{', '.join(dataset.files)}: cannot train on these rows ({exc})"
         ) from None
+    metrics = compute_metrics(dataset.labels, [LABELS[i] for i in proba.argmax(axis=1)])
+    gold = np.array([LABELS.index(label) for label in dataset.labels], dtype=np.int8)
+    calibration = compute_calibration(gold, proba)
+    points = default_points(proba, gold)
+    folds = len(cv_splits(dataset.labels, grouping))
+    how = f"grouped by '{grouping.column}'" if grouping.column else "stratified over rows"
     manifest = save_model(
         pipeline,
         folder,
@@ -185,8 +228,21 @@ def train(dataset: Dataset, output: str | Path) -> TrainResult:
                 "label_counts": {label: dataset.labels.count(label) for label in LABELS},
                 "documents": len(set(dataset.groups)),
             },
-            "cv": f"{min(CV_FOLDS, len(set(dataset.groups)))}-fold, grouped by document",
+            "grouping": grouping.to_dict(),
+            "cv": f"{folds}-fold, {how}",
             "cv_metrics": metrics.to_dict(),
+            "calibration": calibration.to_dict(),
+            "operating_points": {name: point.to_dict() for name, point in points.items()},
+            "out_of_fold": {"proba": OOF_PROBA, "gold": OOF_GOLD, "rows": len(gold)},
         },
+        arrays={OOF_PROBA: proba, OOF_GOLD: gold},
     )
-    return TrainResult(folder, manifest, metrics, previous, time.perf_counter() - started)
+    return TrainResult(
+        folder,
+        manifest,
+        metrics,
+        previous,
+        time.perf_counter() - started,
+        grouping,
+        calibration,
+    )

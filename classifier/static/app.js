@@ -71,20 +71,10 @@ async function call(path, body, contentType) {
   return { data, text };
 }
 
-// The model's operating points decide hold / review / accept, as classifier/decisions.py does
-// (strictest first). Used only for a record that does not carry its own "decision".
-function decide(scores) {
-  for (const name of ["hold", "review"]) {
-    const point = operatingPoints[name];
-    if (point && point.threshold !== null && point.threshold !== undefined && scores[point.label] >= point.threshold) {
-      return name;
-    }
-  }
-  return "accept";
-}
-
+// Every record the server returns carries its decision, made by classifier/decisions.py: the
+// page shows it and never decides by itself.
 function decisionOf(record) {
-  return known(record.decision, DECISIONS, null) || decide(record.scores);
+  return known(record.decision, DECISIONS, "accept");
 }
 
 function scoresLine(scores) {
