@@ -43,6 +43,7 @@ class BatchOptions:
     output_format: str | None = None
     chunk_rows: int = CHUNK_ROWS
     policy: Policy | None = None
+    formulas: bool = False  # CSV/TSV cells that look like formulas written as they are
 
     def resolved(self, model: Model) -> BatchOptions:
         """These options with the policy fixed: the given one, else the model's.
@@ -220,12 +221,16 @@ class _Sink:
         if output is None:
             if options.resume:
                 raise InputError("--resume needs an output file (-o)")
-            self.writer = RowWriter(stream, self.fmt)  # type: ignore[arg-type]
+            self.writer = RowWriter(stream, self.fmt, formulas=options.formulas)  # type: ignore[arg-type]
             return
         check_output(output, spec)
         rule = options.policy if options.policy is not None else model_policy(model.manifest)
         self.key = run_key(
-            spec, model.sha256, segments=options.segments, fmt=self.fmt, decisions=rule.to_dict()
+            spec,
+            model.sha256,
+            segments=options.segments,
+            fmt=self.fmt + ("+formulas" if options.formulas else ""),
+            decisions=rule.to_dict(),
         )
         if options.resume:
             check_resumable(output, spec, self.key)
@@ -250,7 +255,10 @@ class _Sink:
             "a" if done or self.options.resume else "w", encoding="utf-8", newline=""
         )
         self.writer = RowWriter(
-            self.handle, self.fmt, header=header if self.fmt != "jsonl" else None
+            self.handle,
+            self.fmt,
+            header=header if self.fmt != "jsonl" else None,
+            formulas=self.options.formulas,
         )
         return done
 

@@ -300,7 +300,7 @@ def train_cli(label_paths, output, group_by, as_json):
         f"{grouping(dataset, group_by).describe()} ...",
         err=True,
     )
-    result = train(dataset, output or default_model_dir(), group_by=group_by)
+    result = train(dataset, output or default_model_dir(), group_by=group_by, progress=_notify)
     if as_json:
         click.echo(render_json(result.manifest))
         return
@@ -580,6 +580,12 @@ class _Progress:
     help="Per-source summary file (.json or .csv).",
 )
 @thread_options
+@click.option(
+    "--formulas",
+    is_flag=True,
+    help="CSV/TSV: write cells that begin with = + - @ as they are [default: with a leading ' "
+    "so that a spreadsheet shows them as text].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
     "--dask",
@@ -590,15 +596,12 @@ class _Progress:
 @threshold_option
 @model_option
 @click.pass_context
+@_packed("batch", "segments", "jobs", "resume", "output_format", "formulas")
 def label_cli(
     ctx,
     inputs,
     output,
-    output_format,
     on_errors,
-    segments,
-    jobs,
-    resume,
     summary,
     thread_summary,
     thread_columns,
@@ -606,6 +609,7 @@ def label_cli(
     dask_address,
     thresholds,
     model_path,
+    batch,
     **reading,
 ):
     """Label every row of INPUT files (.txt, .csv, .tsv, .jsonl, optionally .gz; '-' for stdin).
@@ -626,7 +630,7 @@ def label_cli(
     from classifier.batch import BatchOptions
     from classifier.inputs import InputSpec, expand_inputs
 
-    _check_label_options(output, resume=resume, dask=dask_address, threads=thread_summary)
+    _check_label_options(output, resume=batch["resume"], dask=dask_address, threads=thread_summary)
     # The reading options are named as InputSpec's fields.
     spec = InputSpec(
         paths=expand_inputs(tuple(inputs)), errors_as_rows=on_errors == "row", **reading
@@ -634,13 +638,7 @@ def label_cli(
     overrides = _overrides(thresholds)
     model = _load(model_path)
     threads = _ThreadRollup(*thread_columns.values()) if thread_summary else None
-    options = BatchOptions(
-        segments=segments,
-        jobs=jobs,
-        resume=resume,
-        output_format=output_format,
-        policy=_policy(model, overrides),
-    )
+    options = BatchOptions(**batch, policy=_policy(model, overrides))
     if dask_address:
         report, sources = _label_on_dask(dask_address, spec, model, output, options)
     else:
@@ -653,6 +651,12 @@ def label_cli(
         from classifier.rows import write_summary
 
         write_summary(sources.rows(), summary)
+    _report_label_run(report, options)
+    ctx.exit(report.exit_code)
+
+
+def _report_label_run(report: Any, options: Any) -> None:
+    """The run's last lines on stderr: decisions, the first error row, then the counts."""
     click.echo(
         f"decisions: {report.held} held, {report.reviewed} reviewed, the rest accepted "
         f"({options.policy.describe()})",
@@ -661,7 +665,6 @@ def label_cli(
     if report.first_error:
         click.echo(f"first error row: {report.first_error}", err=True)
     click.echo(f"credscore: {report.line()}", err=True)
-    ctx.exit(report.exit_code)
 
 
 def _check_label_options(

@@ -96,21 +96,33 @@ def records(
             record.update(label=label, scores=dict(zip(LABELS, np.round(mean, 6).tolist())))
             record["decision"] = strictest(decisions[at : at + len(parts)])
             record["model"] = tag
-            record["segments"] = [
-                {
-                    "text": row.text[a:b],  # type: ignore[index]
-                    "start": a,
-                    "end": b,
-                    "label": LABELS[tops[at + i]],
-                    "scores": dict(zip(LABELS, rounded[at + i])),
-                    "decision": decisions[at + i],
-                }
-                for i, (a, b) in enumerate(parts)
-            ]
+            record["segments"] = _segments(row.text or "", parts, at, tops, rounded, decisions)
             at += len(parts)
         scorable += row.error is None
         out.append(record)
     return out
+
+
+def _segments(
+    text: str,
+    parts: list[tuple[int, int]],
+    at: int,
+    tops: list[int],
+    rounded: list[list[float]],
+    decisions: list[str],
+) -> list[dict[str, Any]]:
+    """The ``segments`` of a row scored sentence by sentence (its sentences start at ``at``)."""
+    return [
+        {
+            "text": text[a:b],
+            "start": a,
+            "end": b,
+            "label": LABELS[tops[at + i]],
+            "scores": dict(zip(LABELS, rounded[at + i])),
+            "decision": decisions[at + i],
+        }
+        for i, (a, b) in enumerate(parts)
+    ]
 
 
 def outcome(record: dict[str, Any]) -> tuple[str | None, float | None]:

@@ -697,6 +697,20 @@ def _worker(host: str, port: int, family: int, options: dict[str, Any]) -> None:
     uvicorn.Server(uvicorn.Config(FACTORY, **options)).run(sockets=[sock])
 
 
+def _free_port(host: str, port: int, family: socket.AddressFamily) -> int:
+    """``port`` (or the port the system picks for 0) when nothing listens there yet."""
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Without SO_REUSEPORT the bind fails if anything listens there, a server of ours too.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(
+                f"{host}:{port}: {exc.strerror}; is another server running there?"
+            ) from None
+        return int(probe.getsockname()[1])
+
+
 def run(*, host: str, port: int, workers: int = 1, access_log: bool = False) -> None:
     """Serve :func:`create_app_from_env`'s app under uvicorn until stopped.
 
@@ -725,16 +739,7 @@ def run(*, host: str, port: int, workers: int = 1, access_log: bool = False) -> 
         uvicorn.run(FACTORY, host=host, port=port, workers=workers, **options)
         return
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # Without SO_REUSEPORT the bind fails if anything listens there, a server of ours too.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise InputError(
-                f"{host}:{port}: {exc.strerror}; is another server running there?"
-            ) from None
-        port = probe.getsockname()[1]
+    port = _free_port(host, port, family)
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker, args=(host, port, family, options)) for _ in range(workers)

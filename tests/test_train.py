@@ -210,3 +210,16 @@ def test_a_changed_out_of_fold_array_is_refused(mini_trained_dir, tmp_path):
     model = load_model(folder)  # the scoring artefact is untouched: it still loads
     with pytest.raises(ModelError, match=r"oof_proba\.npy: checksum does not match its manifest"):
         load_array(model, "oof_proba.npy")
+
+
+def test_train_tells_its_progress_stage_by_stage(tmp_path):
+    from conftest import MINI_LABELS
+
+    from training.dataset import load_dataset
+    from training.train import train
+
+    lines: list[str] = []
+    train(load_dataset([MINI_LABELS]), tmp_path / "m", progress=lines.append)
+    folds = [line for line in lines if line.startswith("cross-validation fold")]
+    assert folds and folds[0].startswith("cross-validation fold 1 of ")
+    assert lines[-2].startswith("fitting on all 24 rows") and lines[-1].startswith("saving ")

@@ -86,6 +86,6 @@ def _train_default(folder: Path, notify: Callable[[str], None]) -> None:
     from training.dataset import load_dataset
     from training.train import train
 
-    result = train(load_dataset(), folder)
+    result = train(load_dataset(), folder, progress=notify)
     macro = result.cv_metrics.macro_f1
     notify(f"Trained in {result.seconds:.1f} s (grouped-CV macro-F1 {macro:.3f}).")

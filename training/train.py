@@ -4,6 +4,7 @@ its out-of-fold scores, calibration report and operating points."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from training.dataset import Dataset, Grouping
 from training.dataset import grouping as group_rows
 from training.evaluate import Calibration, Metrics, compute_calibration, compute_metrics
 from training.export import save_model
+from training.thresholds import OOF_GOLD, OOF_PROBA, default_points
 
 CV_FOLDS = 5
 CALIBRATION_FOLDS = 3
@@ -103,7 +105,13 @@ def fit(texts: list[str], labels: list[str], groups: list[str] | None = None, *,
     return build_pipeline(labels, featurizer=featurizer).fit(texts, labels)
 
 
-def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS, grouping: Grouping | None = None):
+def out_of_fold_proba(
+    dataset: Dataset,
+    *,
+    folds: int = CV_FOLDS,
+    grouping: Grouping | None = None,
+    progress: Callable[[str], None] | None = None,
+):
     """Probabilities of every row from a model that saw none of its group.
 
     Parameters
@@ -112,6 +120,8 @@ def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS, grouping: Grou
     folds : int
     grouping : Grouping, optional
         [default: :func:`training.dataset.grouping` of ``dataset``]
+    progress : callable, optional
+        Told, one line each, as each fold starts.
 
     Returns
     -------
@@ -124,7 +134,10 @@ def out_of_fold_proba(dataset: Dataset, *, folds: int = CV_FOLDS, grouping: Grou
     texts, labels = dataset.texts, dataset.labels
     grouping = grouping or group_rows(dataset)
     proba = np.zeros((len(texts), len(LABELS)))
-    for train_idx, test_idx in cv_splits(labels, grouping, folds=folds):
+    splits = cv_splits(labels, grouping, folds=folds)
+    for n, (train_idx, test_idx) in enumerate(splits, 1):
+        if progress:
+            progress(f"cross-validation fold {n} of {len(splits)} ({len(train_idx)} rows) ...")
         pipeline = fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
         columns = [LABELS.index(label) for label in pipeline.classes_]
         proba[np.ix_(test_idx, columns)] = pipeline.predict_proba([texts[i] for i in test_idx])
@@ -164,23 +177,63 @@ def _previous_macro_f1(folder: Path) -> float | None:
         return None
 
 
-def train(dataset: Dataset, output: str | Path, *, group_by: str | None = None) -> TrainResult:
+def _training_data(dataset: Dataset) -> dict[str, Any]:
+    """What the manifest records of the rows a model was trained on."""
+    return {
+        "sha256": dataset.sha256,
+        "fingerprint": dataset.fingerprint,
+        "rows": len(dataset.records),
+        "files": [Path(f).name for f in dataset.files],
+        "label_counts": {label: dataset.labels.count(label) for label in LABELS},
+        "documents": len(set(dataset.groups)),
+    }
+
+
+def _manifest(
+    dataset: Dataset,
+    grouping: Grouping,
+    metrics: Metrics,
+    calibration: Any,
+    points: dict[str, Any],
+    rows: int,
+) -> dict[str, Any]:
+    """The training facts of a model's manifest."""
+    folds = len(cv_splits(dataset.labels, grouping))
+    how = f"grouped by '{grouping.column}'" if grouping.column else "stratified over rows"
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_data": _training_data(dataset),
+        "grouping": grouping.to_dict(),
+        "cv": f"{folds}-fold, {how}",
+        "cv_metrics": metrics.to_dict(),
+        "calibration": calibration.to_dict(),
+        "operating_points": {name: point.to_dict() for name, point in points.items()},
+        "out_of_fold": {"proba": OOF_PROBA, "gold": OOF_GOLD, "rows": rows},
+    }
+
+
+def train(
+    dataset: Dataset,
+    output: str | Path,
+    *,
+    group_by: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
     """Cross-validate, fit on all rows and save the model with its manifest.
 
-    The cross-validation's out-of-fold probabilities are kept beside the model
-    (``oof_proba.npy``, ``oof_gold.npy``: gold labels as indices into LABELS); the calibration
-    report and the default operating points (:data:`training.thresholds.DEFAULT_POINTS`) are
-    computed from them and stored in the manifest.
+    The out-of-fold probabilities and gold labels (indices into LABELS) are kept beside the
+    model; the calibration report and the default operating points come from them.
 
     Parameters
     ----------
     dataset : Dataset
         Validated labelled rows (see :func:`training.dataset.load_dataset`).
     output : str or Path
-        Model folder (see :func:`training.default.default_model_dir` for the default one).
+        Model folder.
     group_by : str, optional
-        The column whose rows the cross-validation keeps together [default: see
-        :func:`training.dataset.grouping`].
+        The column the cross-validation keeps together [default: :func:`~training.dataset.grouping`].
+    progress : callable, optional
+        Told, one line each, as each stage starts (folds, the final fit, saving).
 
     Returns
     -------
@@ -188,22 +241,19 @@ def train(dataset: Dataset, output: str | Path, *, group_by: str | None = None) 
 
     Raises
     ------
-    LabelError
-        Too few rows of a label, or a ``group_by`` column with one value.
-    OptionError
-        A ``group_by`` column no row has.
+    LabelError, OptionError
+        Too few rows of a label; a ``group_by`` column with one value, or that no row has.
     """
     import numpy as np
 
-    from training.thresholds import OOF_GOLD, OOF_PROBA, default_points
-
     check_trainable(dataset)
-    started = time.perf_counter()
-    folder = Path(output)
+    started, folder = time.perf_counter(), Path(output)
     previous = _previous_macro_f1(folder)
     grouping = group_rows(dataset, group_by)
+    say = progress or (lambda line: None)
     try:
-        proba = out_of_fold_proba(dataset, grouping=grouping)
+        proba = out_of_fold_proba(dataset, grouping=grouping, progress=say)
+        say(f"fitting on all {len(dataset.records)} rows ...")
         pipeline = fit(dataset.texts, dataset.labels)
     except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
         raise LabelError(
@@ -212,37 +262,12 @@ def train(dataset: Dataset, output: str | Path, *, group_by: str | None = None) 
     metrics = compute_metrics(dataset.labels, [LABELS[i] for i in proba.argmax(axis=1)])
     gold = np.array([LABELS.index(label) for label in dataset.labels], dtype=np.int8)
     calibration = compute_calibration(gold, proba)
-    points = default_points(proba, gold)
-    folds = len(cv_splits(dataset.labels, grouping))
-    how = f"grouped by '{grouping.column}'" if grouping.column else "stratified over rows"
+    say(f"saving {folder} ...")
     manifest = save_model(
         pipeline,
         folder,
-        {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "training_data": {
-                "sha256": dataset.sha256,
-                "fingerprint": dataset.fingerprint,
-                "rows": len(dataset.records),
-                "files": [Path(f).name for f in dataset.files],
-                "label_counts": {label: dataset.labels.count(label) for label in LABELS},
-                "documents": len(set(dataset.groups)),
-            },
-            "grouping": grouping.to_dict(),
-            "cv": f"{folds}-fold, {how}",
-            "cv_metrics": metrics.to_dict(),
-            "calibration": calibration.to_dict(),
-            "operating_points": {name: point.to_dict() for name, point in points.items()},
-            "out_of_fold": {"proba": OOF_PROBA, "gold": OOF_GOLD, "rows": len(gold)},
-        },
+        _manifest(dataset, grouping, metrics, calibration, default_points(proba, gold), len(gold)),
         arrays={OOF_PROBA: proba, OOF_GOLD: gold},
     )
-    return TrainResult(
-        folder,
-        manifest,
-        metrics,
-        previous,
-        time.perf_counter() - started,
-        grouping,
-        calibration,
-    )
+    seconds = time.perf_counter() - started
+    return TrainResult(folder, manifest, metrics, previous, seconds, grouping, calibration)
