@@ -130,19 +130,35 @@ def section(results: list[dict], loads: list[float]) -> str:
             f"{r['rows_mib']:.0f} | {r['peak_mib']:.0f} | {r['peak_mib'] - r['rows_mib']:.0f} | "
             f"{r['seconds']:.1f} |"
         )
+    pairs = {(r["rows"], r["one_chunk"]): r for r in results}
+    both = [
+        n
+        for n in sorted({r["rows"] for r in results})
+        if (n, True) in pairs and (n, False) in pairs
+    ]
+    if both:
+        n = both[-1]
+        one, chunked = pairs[n, True], pairs[n, False]
+        lines += [
+            "",
+            f"At {n:,} rows ({one['text_mib']:.1f} MiB of text) chunking lowers the fit's peak "
+            f"from {one['peak_mib']:,.0f} to {chunked['peak_mib']:,.0f} MiB "
+            f"({chunked['peak_mib'] / one['peak_mib']:.0%} of it).",
+        ]
     lines += [
         "",
         f"Load average during the run: {min(loads):.1f} to {max(loads):.1f} on "
         f"{os.cpu_count()} CPUs shared with other work, so the seconds are slower than on an "
         "idle machine (the memory figures do not depend on it).",
         "",
-        "What still grows with the data: the sparse feature matrix (one float64 value and one "
-        "int32 column index per distinct n-gram of each text, about "
-        "as many per text as it has characters, three times over for 3-5 character n-grams), "
-        "liblinear's own copy of it (LinearSVC converts the matrix to its sparse format, and the "
-        "calibration fits it once per fold and once on all rows), and the vocabulary's "
-        "document-frequency tables, which grow with the number of distinct n-grams. All are "
-        "linear in the data or below it; chunking removes only the featurizer's whole-corpus "
+        "What still grows with the data: the sparse feature matrix (a float64 value and an "
+        "int32 column index, 12 bytes, per distinct word, word pair and 3- to 5-character "
+        "n-gram of each text: a few entries per character of text), liblinear's own copy of "
+        "it (LinearSVC converts the matrix to its own sparse format, and the calibration fits "
+        "once per fold and once on all rows, each on a copy of its rows), and the "
+        "document-frequency tables of the vocabulary, which grow with the number of distinct "
+        "n-grams. All are linear in the data or below it; chunking removes only the "
+        "featurizer's whole-corpus "
         "arrays (code points and rolling hashes, int64 per character, several at once).",
         "",
         END,
