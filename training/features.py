@@ -8,12 +8,30 @@ and idf weights from texts, the estimator protocol (``get_params``, ``set_params
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from classifier.features import Featurizer
 from classifier.ngrams import Chunk
+
+#: Texts per :class:`~classifier.ngrams.Chunk` when fitting and transforming. A chunk holds
+#: several int64 arrays as long as its texts' characters (and ``char_grams`` several more), so
+#: featurizing the whole corpus at once took over a hundred times the text's size; per chunk
+#: that cost is bounded, and what grows with the data is the vocabulary and the matrix itself.
+#: Fitting the featurizer on 10,000 benchmark rows (benchmarks/train_memory.py) added 213 MiB
+#: to the peak in chunks of 10,000 texts, 77 MiB in chunks of 2,000 and 47 MiB in chunks of
+#: 1,000, in about the same time; 2,000 keeps the merges of the document-frequency tables (one
+#: pass over each table per chunk) few.
+CHUNK_TEXTS = 2_000
+
+
+def _chunks(texts: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(first row, texts) of each chunk of :data:`CHUNK_TEXTS` texts (one chunk when empty)."""
+    size = max(CHUNK_TEXTS, 1)
+    for start in range(0, max(len(texts), 1), size):
+        yield start, texts[start : start + size]
 
 
 def _document_frequencies(rows: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -25,20 +43,41 @@ def _document_frequencies(rows: np.ndarray, hashes: np.ndarray) -> tuple[np.ndar
     return np.unique(hashes[first], return_counts=True)
 
 
-def _word_names(chunk: Chunk, vocabulary: np.ndarray, word_ngrams: int) -> list[str]:
-    """The text of each word-vocabulary entry (for explanations and reports)."""
+def _merge_counts(
+    keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, new_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted (distinct hash, count) tables as one: counts of a shared hash add up.
+
+    A sorted merge (one binary search per new hash, one insert pass) rather than sorting the
+    union again, so a chunk costs about the size of the table, not that times its logarithm.
+    """
+    at = np.searchsorted(keys, new_keys)
+    shared = at < len(keys)
+    shared[shared] = keys[at[shared]] == new_keys[shared]
+    counts = counts.copy()
+    counts[at[shared]] += new_counts[shared]
+    fresh = ~shared
+    # np.insert places each new hash before the index it was searched to: the result stays sorted.
+    return np.insert(keys, at[fresh], new_keys[fresh]), np.insert(
+        counts, at[fresh], new_counts[fresh]
+    )
+
+
+def _word_names(
+    chunk: Chunk, word_ngrams: int, tokens: dict[int, str], pairs: dict[int, str]
+) -> None:
+    """Add the text of each word and word pair of ``chunk`` not seen before to ``tokens`` and
+    ``pairs`` (by hash; the first text wins, in corpus order)."""
     low = chunk.low_text
-    tokens = [low[s:e] for s, e in zip(chunk.starts.tolist(), chunk.ends.tolist())]
-    names: dict[int, str] = {}
-    for h, t in zip(chunk.token_hashes.tolist(), tokens):
-        names.setdefault(h, t)
-    if word_ngrams >= 2 and len(tokens) > 1:
+    words = [low[s:e] for s, e in zip(chunk.starts.tolist(), chunk.ends.tolist())]
+    for h, t in zip(chunk.token_hashes.tolist(), words):
+        tokens.setdefault(h, t)
+    if word_ngrams >= 2 and len(words) > 1:
         _, grams = chunk.word_grams(2)
         same = (chunk.token_row[1:] == chunk.token_row[:-1]).tolist()
-        pairs = [f"{a} {b}" for a, b, s in zip(tokens[:-1], tokens[1:], same) if s]
-        for h, t in zip(grams[len(tokens) :].tolist(), pairs):
-            names.setdefault(h, t)
-    return [names.get(h, "?") for h in vocabulary.tolist()]
+        texts = [f"{a} {b}" for a, b, s in zip(words[:-1], words[1:], same) if s]
+        for h, t in zip(grams[len(words) :].tolist(), texts):
+            pairs.setdefault(h, t)
 
 
 class PipelineFeaturizer(Featurizer):
@@ -53,21 +92,56 @@ class PipelineFeaturizer(Featurizer):
         return self
 
     def fit(self, texts: list[str], y: Any = None) -> PipelineFeaturizer:
-        """Learn the vocabulary (sorted hashes), idf weights and readable word n-grams."""
-        chunk = Chunk(list(texts))
+        """Learn the vocabulary (sorted hashes), idf weights and readable word n-grams.
+
+        Texts are featurized :data:`CHUNK_TEXTS` at a time; document frequencies and word
+        names are gathered per chunk, so the result is the same as from one chunk.
+        """
+        texts = list(texts)
         n = len(texts)
+        tables: list[tuple[np.ndarray, np.ndarray]] | None = None
+        tokens: dict[int, str] = {}
+        pairs: dict[int, str] = {}
+        min_dfs: list[int] = []
+        for _, part in _chunks(texts):
+            chunk = Chunk(part)
+            blocks = self.blocks(chunk)
+            counted = [_document_frequencies(rows, hashes) for (rows, hashes), _ in blocks]
+            min_dfs = [min_df for _, min_df in blocks]
+            if tables is not None:
+                counted = [_merge_counts(*old, *new) for old, new in zip(tables, counted)]
+            tables = counted
+            if self.word_ngrams:
+                _word_names(chunk, self.word_ngrams, tokens, pairs)
+            del chunk, blocks, counted
         vocab, idf = [], []
-        for (rows, hashes), min_df in self.blocks(chunk):
-            kept, df = _document_frequencies(rows, hashes)
+        for (kept, df), min_df in zip(tables or [], min_dfs):
             kept, df = kept[df >= min_df], df[df >= min_df]
             vocab.append(kept)
             idf.append(np.log((1 + n) / (1 + df)) + 1)
-        names = _word_names(chunk, vocab[0], self.word_ngrams) if self.word_ngrams else []
+        names = []
+        if self.word_ngrams:
+            # Word hashes before pair hashes, as one pass over the whole corpus looked them up.
+            names = [tokens.get(h, pairs.get(h, "?")) for h in vocab[0].tolist()]
         self.set_vocabulary(vocab, idf, names)
         return self
 
     def transform(self, texts: list[str]) -> Any:
-        """The feature matrix (SciPy CSR): n-gram blocks, then the style columns."""
+        """The feature matrix (SciPy CSR): n-gram blocks, then the style columns.
+
+        Built :data:`CHUNK_TEXTS` rows at a time and stacked (each row depends on its own
+        text only, so the stack equals the one-chunk matrix entry for entry).
+        """
+        import scipy.sparse as sp
+
+        texts = list(texts)
+        parts = [self._transform_chunk(part) for _, part in _chunks(texts)]
+        if len(parts) == 1:
+            return parts[0]
+        return sp.vstack(parts, format="csr")
+
+    def _transform_chunk(self, texts: list[str]) -> Any:
+        """The feature matrix of one chunk of texts."""
         import scipy.sparse as sp
 
         blocks, style, offset = self.occurrences(texts)
