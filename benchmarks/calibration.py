@@ -10,7 +10,7 @@ held-out fifth of each training corpus's documents and on the other corpora. The
 two designs on the bundled labels, by grouped cross-validation. Only aggregate numbers are
 written, into the section of ``docs/benchmarks.md`` between this script's markers::
 
-    nice -n 10 python benchmarks/calibration.py              # about 5 minutes on 2 cores
+    nice -n 10 python benchmarks/calibration.py              # about 6 minutes on 2 busy cores
     python benchmarks/calibration.py --data ../shared/data --out /tmp/b.md
 """
 

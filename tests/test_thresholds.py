@@ -80,13 +80,23 @@ def test_choose_takes_the_best_threshold_that_meets_the_constraint():
     def chosen(text):
         return float(table.thresholds[choose(table, parse_constraint(text))])
 
-    # precision is 1 down to 0.85 (3 of 3 flagged are positive), then 0.75 at 0.8: of the
-    # thresholds flagging those three rows, the highest wins
-    assert chosen("maximum recall @ precision >= 0.9") == 0.85
-    assert chosen("maximum recall @ precision >= 0.7") == 0.5  # 5 of 7 flagged: recall 1
-    assert chosen("maximum filter_rate @ recall >= 0.8") == 0.7  # flags 5 rows, 4 positives
-    assert chosen("maximum recall @ fpr <= 0.0") == 0.85
-    assert chosen("minimum fpr @ recall >= 1") == 0.5
+    # precision is 1 while only the top three rows are flagged (thresholds above 0.8 up to
+    # 0.85), then 0.75: the point flags those three, with its threshold halfway across the gap
+    # between the lowest score flagged (0.85) and the highest let through (0.8)
+    assert chosen("maximum recall @ precision >= 0.9") == 0.825
+    assert chosen("maximum recall @ precision >= 0.7") == 0.45  # 5 of 7 flagged: recall 1
+    assert chosen("maximum filter_rate @ recall >= 0.8") == 0.65  # flags 5 rows, 4 positives
+    assert chosen("maximum recall @ fpr <= 0.0") == 0.825
+    assert chosen("minimum fpr @ recall >= 1") == 0.45
+
+
+def test_of_equally_good_thresholds_the_fewest_rows_flagged_win():
+    # recall is 1 from 0 up to 0.6, but thresholds above 0.3 flag fewer negatives
+    scores = np.array([0.9, 0.6, 0.3, 0.1])
+    positive = np.array([True, True, False, False])
+    table = threshold_table(scores, positive, label="disinformation")
+    index = choose(table, parse_constraint("maximum recall @ recall >= 0.5"))
+    assert table.thresholds[index] == 0.45 and table.at(index)["precision"] == 1.0
 
 
 def test_an_unmet_constraint_leaves_the_point_unset():
@@ -110,7 +120,7 @@ def test_an_unmet_constraint_leaves_the_point_unset():
     met = operating_point(
         "hold", "disinformation", "maximum recall @ precision >= 0.9", proba_of(SCORES), GOLD
     )
-    assert (met.threshold, met.precision, met.recall, met.filter_rate) == (0.85, 1.0, 0.6, 0.7)
+    assert (met.threshold, met.precision, met.recall, met.filter_rate) == (0.825, 1.0, 0.6, 0.7)
 
 
 def test_a_fixed_threshold_reports_what_it_achieves():

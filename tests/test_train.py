@@ -117,6 +117,13 @@ def test_a_two_column_file_trains_with_stratified_folds(tmp_path):
     assert result.manifest["cv"] == "5-fold, stratified over rows"
     assert result.cv_metrics.rows == 180
     assert result.cv_metrics.macro_f1 > 0.9  # three templates: easy, but every row out of fold
+    # the hold point chosen out of fold still holds the final model's disinformation rows: its
+    # threshold sits in the gap between the scores, not on the edge of the fold models' scores
+    from classifier.model import load_model
+    from training.evaluate import evaluate_file
+
+    hold = {p.name: p for p in evaluate_file(load_model(result.path), data).points}["hold"]
+    assert hold.threshold is not None and hold.measured["recall"] == 1.0
 
 
 def test_group_by_any_column(tmp_path):

@@ -164,7 +164,11 @@ def threshold_table(scores: np.ndarray, positive: np.ndarray, *, label: str) -> 
 def choose(table: ThresholdTable, constraint: Constraint) -> int | None:
     """The index of the threshold that best meets ``constraint``, or None when none meets it.
 
-    Of equally good thresholds the highest wins: it flags the fewest rows.
+    Of equally good thresholds, the ones flagging the fewest rows win; and of the thresholds
+    flagging exactly those rows, the middle one: it sits halfway across the gap between the
+    lowest score flagged and the highest score let through, rather than on the edge of either,
+    so a model whose scores move a little (the final model is not the cross-validation's fold
+    models) still flags the same rows.
     """
     bound = table.values[constraint.metric]
     target = table.values[constraint.target]
@@ -178,8 +182,12 @@ def choose(table: ThresholdTable, constraint: Constraint) -> int | None:
     if not meets.any():
         return None
     best = np.where(meets, target if constraint.goal == "maximum" else -target, -np.inf)
-    top = best.max()
-    return int(np.flatnonzero(best >= top - _EPSILON)[-1])
+    top = int(np.flatnonzero(best >= best.max() - _EPSILON)[-1])
+    # the flagged share only falls as the threshold rises: the thresholds flagging the same rows
+    # as ``top`` are one run of the grid, ending at ``top``
+    same = np.flatnonzero(table.values["match_rate"][: top + 1] != table.values["match_rate"][top])
+    low = int(same[-1]) + 1 if len(same) else 0
+    return (low + top) // 2
 
 
 def _gold_index(gold: Any) -> np.ndarray:
