@@ -6,7 +6,7 @@ import pytest
 
 from classifier import LABELS
 from classifier.errors import ModelError
-from classifier.model import check_folder, load_array, load_model, sha256_file
+from classifier.model import FORMAT_VERSION, check_folder, load_array, load_model, sha256_file
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_tampered_artefact_is_refused(model_copy, name):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"format_version": 1}, "not a credscore model manifest of format 3"),
+        ({"format_version": 1}, f"not a credscore model manifest of format {FORMAT_VERSION}"),
         ({"labels": ["a", "b"]}, "model labels"),
     ],
 )

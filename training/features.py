@@ -15,6 +15,10 @@ import numpy as np
 from classifier.features import Featurizer
 from classifier.ngrams import Chunk
 
+#: Character words of the training text whose scores the artefact stores (with the word
+#: vocabulary's); any other word is scored when a run first meets it.
+FREQUENT_WORDS = 1 << 16
+
 
 def _document_frequencies(rows: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct hashes and in how many texts each occurs."""
@@ -41,6 +45,16 @@ def _word_names(chunk: Chunk, vocabulary: np.ndarray, word_ngrams: int) -> list[
     return [names.get(h, "?") for h in vocabulary.tolist()]
 
 
+def _frequent_char_words(chunk: Chunk, limit: int) -> list[str]:
+    """The ``limit`` most frequent character words of ``chunk`` (lower case), most frequent
+    first, ties in order of first appearance."""
+    _, keys, starts, ends = chunk.char_words
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    order = np.lexsort((first, -counts))[:limit]
+    low = chunk.low_text
+    return [low[s:e] for s, e in zip(starts[first[order]].tolist(), ends[first[order]].tolist())]
+
+
 class PipelineFeaturizer(Featurizer):
     """A :class:`~classifier.features.Featurizer` that fits, for scikit-learn pipelines."""
 
@@ -64,6 +78,10 @@ class PipelineFeaturizer(Featurizer):
             idf.append(np.log((1 + n) / (1 + df)) + 1)
         names = _word_names(chunk, vocab[0], self.word_ngrams) if self.word_ngrams else []
         self.set_vocabulary(vocab, idf, names)
+        # Scored ahead into the artefact's character-word table (see training.export).
+        self.frequent_words_ = (
+            _frequent_char_words(chunk, FREQUENT_WORDS) if self.char_ngrams else []
+        )
         return self
 
     def transform(self, texts: list[str]) -> Any:
