@@ -88,8 +88,8 @@ class Featurizer:
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The fitted state as plain arrays (for ``.npz``) and JSON-able parameters."""
         arrays = {}
-        for b, (vocab, idf, index) in enumerate(zip(self.vocabulary_, self.idf_, self._indexes)):
-            arrays[f"vocabulary_{b}"] = vocab
+        # The vocabulary itself is not stored: its hash table holds every hash and its column.
+        for b, (idf, index) in enumerate(zip(self.idf_, self._indexes)):
             arrays[f"idf_{b}"] = idf
             arrays[f"index_keys_{b}"] = index.keys
             arrays[f"index_values_{b}"] = index.values
@@ -117,17 +117,30 @@ class Featurizer:
                 f"unknown style signals {sorted(set(params['style']) - set(STYLE_FEATURES))}"
             )
         featurizer = cls(**params)
-        featurizer.vocabulary_ = [arrays[f"vocabulary_{b}"] for b in range(blocks)]
         featurizer.idf_ = [arrays[f"idf_{b}"] for b in range(blocks)]
         featurizer._indexes = [
             HashIndex.from_table(arrays[f"index_keys_{b}"], arrays[f"index_values_{b}"])
             for b in range(blocks)
         ]
-        for vocab, idf in zip(featurizer.vocabulary_, featurizer.idf_):
-            if vocab.dtype != np.uint64 or idf.dtype != np.float64 or vocab.shape != idf.shape:
+        featurizer.vocabulary_ = []
+        for index, idf in zip(featurizer._indexes, featurizer.idf_):
+            keys, values = index.keys, index.values
+            placed = values >= 0 if values.shape == keys.shape else np.zeros(0, dtype=bool)
+            columns = values[placed]
+            if (
+                keys.dtype != np.uint64
+                or values.dtype != np.int32
+                or idf.dtype != np.float64
+                or idf.ndim != 1
+                or len(columns) != len(idf)
+                or (np.bincount(columns, minlength=len(idf)) != 1).any()
+            ):
                 raise ValueError("a vocabulary and its idf weights differ in type or length")
             if not np.isfinite(idf).all():
                 raise ValueError("idf weights that are not finite numbers")
+            vocabulary = np.empty(len(idf), dtype=np.uint64)
+            vocabulary[columns] = keys[placed]
+            featurizer.vocabulary_.append(vocabulary)
         blob = arrays["word_names"].tobytes().decode("utf-8")
         featurizer.word_names_ = blob.split("\n") if blob else []
         featurizer._lexicons = lexicon_hashes()
