@@ -225,6 +225,37 @@ def measure(
     return measurement, runs[-1]
 
 
+def measure_round_robin(
+    steps: list[tuple[str, list[str], str]], *, repeat: int, env: dict[str, str]
+) -> list[Measurement]:
+    """Like :func:`measure` for each (name, command, shown) step, but one run of every step in
+    turn, ``repeat`` times: on a shared machine whose load drifts, the steps then see the same
+    load, so their ratios (a cold score against ``import numpy``) hold.
+
+    Raises
+    ------
+    BenchmarkError
+        A run exited with a non-zero code.
+    """
+    runs: dict[str, list[Run]] = {name: [] for name, _, _ in steps}
+    for _ in range(repeat):
+        for name, command, _ in steps:
+            runs[name].append(_checked(run_process(command, env=env), name))
+            print(
+                f"  {name}: {runs[name][-1].seconds:.3f} s, {runs[name][-1].max_rss_mb:.0f} MB",
+                file=sys.stderr,
+            )
+    return [
+        Measurement(
+            name,
+            shown,
+            tuple(r.seconds for r in runs[name]),
+            tuple(r.max_rss_mb for r in runs[name]),
+        )
+        for name, _, shown in steps
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Reading the shared corpora (a private loader: the accuracy benchmark keeps its own)
 
@@ -1501,10 +1532,7 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
                 f'credscore score --model MODEL "{SENTENCE}"',
             ),
         ]
-        for step_name, command, shown in steps:
-            report.startup.append(
-                measure(step_name, command, repeat=args.repeat, env=env, shown=shown)[0]
-            )
+        report.startup += measure_round_robin(steps, repeat=args.repeat, env=env)
 
         run = _checked(
             run_process(

@@ -403,32 +403,30 @@ class LinearScorer:
         n, k = out.shape
         sums, squares = np.zeros((k, n)), np.zeros(n)
 
-        def add(at_rows: np.ndarray, words: CharWords, at: np.ndarray) -> None:
-            squares[:] += np.bincount(at_rows, weights=words.squares[at], minlength=n)
+        def add(
+            at_rows: np.ndarray, words_sums: np.ndarray, words_squares: np.ndarray, at: np.ndarray
+        ) -> None:
+            squares[:] += np.bincount(at_rows, weights=words_squares[at], minlength=n)
             for j in range(k):
-                sums[j] += np.bincount(at_rows, weights=words.sums[j][at], minlength=n)
+                sums[j] += np.bincount(at_rows, weights=words_sums[j][at], minlength=n)
 
         todo = np.arange(len(keys))
         if self.words is not None:
             at = self.words.index.lookup(keys)
             hit = at >= 0
-            add(rows[hit], self.words, at[hit])
+            add(rows[hit], self.words.sums, self.words.squares, at[hit])
             todo = np.flatnonzero(~hit)
         if len(todo):
             at, cached = self._cache.get(keys[todo])
             if cached is not None:
                 hit = at >= 0
-                add(rows[todo[hit]], cached, at[hit])
+                add(rows[todo[hit]], cached.sums, cached.squares, at[hit])
                 todo = todo[~hit]
         if len(todo):
             new, first, inverse = np.unique(keys[todo], return_index=True, return_inverse=True)
             found = todo[first]
             new_sums, new_squares = self.word_values(chunk, starts[found], ends[found], block)
-            add(
-                rows[todo],
-                CharWords(HashIndex(np.zeros(0, np.uint64)), new_sums, new_squares),
-                inverse.ravel(),
-            )
+            add(rows[todo], new_sums, new_squares, inverse.ravel())
             self._cache.put(new, new_sums, new_squares)
         norm = np.sqrt(squares)
         norm[norm == 0] = 1.0
