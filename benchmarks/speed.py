@@ -1162,7 +1162,7 @@ def _more_sections(report: Report) -> list[str]:
             "## Scaling with input size",
             "",
             f"The batch file's first N rows (its first {report.batch_facts.get('pool', 0):,} rows "
-            "are distinct texts; beyond that texts repeat, so in the longest run most character "
+            "are its pool of texts, each once; beyond that texts repeat, so in the longest run most character "
             "words are already in the word cache: the smaller sizes show the rate on text the "
             "cache has not seen). "
             "`Model.predict_proba`: a worker process, prediction loop only, peak RSS of that "
