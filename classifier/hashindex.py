@@ -24,11 +24,29 @@ class HashIndex:
     EMPTY = np.uint64(0)
 
     def __init__(self, keys: np.ndarray):
-        size = 1 << max(4, int(len(keys) * 2 - 1).bit_length())  # load factor at most 1/2
+        self._allocate(1 << max(4, int(len(keys) * 2 - 1).bit_length()))  # load factor <= 1/2
+        self._place(keys, np.arange(len(keys)))
+
+    @classmethod
+    def with_capacity(cls, capacity: int) -> HashIndex:
+        """An empty index with room for ``capacity`` keys (see :meth:`insert`)."""
+        index = cls.__new__(cls)
+        index._allocate(1 << max(4, int(capacity * 2 - 1).bit_length()))
+        return index
+
+    def _allocate(self, size: int) -> None:
         self.mask = np.uint64(size - 1)
         self.shift = np.uint64(64 - (size.bit_length() - 1))
         self.keys = np.zeros(size, dtype=np.uint64)
         self.values = np.full(size, -1, dtype=np.int32)
+
+    def insert(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Add distinct ``keys``, none of them in the index yet, with their ``values`` (>= 0);
+        the caller keeps the load factor at 1/2 or less (:meth:`with_capacity`)."""
+        self._place(keys, values)
+
+    def _place(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Put each key in its first free slot from its home on (vectorised linear probing)."""
         pending = np.arange(len(keys))
         probe = np.uint64(0)
         while len(pending):
@@ -40,7 +58,7 @@ class HashIndex:
             take[first] = True
             take &= free
             self.keys[slots[take]] = keys[pending[take]]
-            self.values[slots[take]] = pending[take]
+            self.values[slots[take]] = values[pending[take]]
             pending = pending[~take]
             probe += np.uint64(1)
 

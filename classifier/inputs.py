@@ -542,3 +542,83 @@ def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row
         if path != STDIN:
             position.previous_files += Path(path).stat().st_size
             position.done = position.previous_files
+
+
+@dataclass(frozen=True)
+class Block:
+    """A byte range of one line-delimited input file, for reading it in parallel pieces.
+
+    A block owns every line that starts inside ``[start, end)`` (as ``dask.bag.read_text``'s
+    blocks do), so the blocks of a file hold each of its lines exactly once.
+    """
+
+    path: str
+    start: int
+    end: int
+    newlines_before: int  # b"\n" bytes in [0, start): line numbers stay the file's own
+    header: bool = False  # CSV/TSV after the first block: read the file's header line first
+
+
+class _BlockLines:
+    """The raw lines from ``start`` (a line start) while they start before ``end``, as a file
+    gives them to :class:`_Lines`; the file's first line first when ``header``."""
+
+    def __init__(self, handle: IO[bytes], start: int, end: int, header: bool):
+        self.handle, self.start, self.end, self.header = handle, start, end, header
+
+    def seekable(self) -> bool:  # no progress bar inside a block: its task reports when done
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.header:
+            self.handle.seek(0)
+            yield self.handle.readline()
+        self.handle.seek(self.start)
+        position = self.start
+        while position < self.end:
+            line = self.handle.readline()
+            if not line:
+                return
+            yield line
+            position += len(line)
+
+
+def _line_start(handle: IO[bytes], start: int) -> tuple[int, int]:
+    """The first line start at or after ``start``, and the line breaks skipped to reach it."""
+    if start == 0:
+        return 0, 0
+    handle.seek(start - 1)
+    if handle.read(1) == b"\n":
+        return start, 0
+    rest = handle.readline()  # the line under way belongs to the block before
+    return start + len(rest), int(rest.endswith(b"\n"))
+
+
+def read_block(spec: InputSpec, block: Block) -> Iterator[Row]:
+    """The rows of one block of a plain (not gzipped) txt, jsonl, csv or tsv file, in order,
+    each named by its line number in the whole file.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_rows`.
+    """
+    csv.field_size_limit(sys.maxsize)
+    fmt = input_format(block.path, spec.input_format)
+    try:
+        with open(block.path, "rb") as handle:
+            start, skipped = _line_start(handle, block.start)
+            raw = _BlockLines(handle, start, block.end, block.header)
+            lines = _Lines(raw, block.path, spec, Position())  # type: ignore[arg-type]
+            # Lines before this block's first, less the header line when it is read first.
+            lines.number = block.newlines_before + skipped - int(block.header)
+            if fmt == "txt":
+                yield from _txt(lines, spec)
+            elif fmt == "jsonl":
+                yield from _jsonl(lines, spec)
+            else:
+                yield from _delimited(lines, spec, "\t" if fmt == "tsv" else ",")
+    except OSError as exc:
+        raise InputError(f"{block.path}: cannot read ({exc})") from None
+    except csv.Error as exc:
+        raise InputError(f"{block.path}: not valid {fmt.upper()} ({exc})") from None

@@ -19,6 +19,7 @@ this code does not require needs no bump. A bump makes every older model refuse 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import numpy as np
 from classifier import LABELS
 from classifier.errors import ModelError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MODEL_FILE = "model.joblib"
 SCORING_ARRAYS = "scoring.npz"
 SCORING_PARAMS = "scoring.json"
@@ -140,17 +141,30 @@ def check_folder(folder: str | Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Featurizer, linear model and sigmoid calibration as arrays: scores with NumPy alone."""
+    """Featurizer, linear model and sigmoid calibration as arrays: scores with NumPy alone.
+
+    ``words`` holds the character words computed at export time
+    (:class:`classifier.features.CharWords`); without it every character word is computed when
+    first met.
+    """
 
     featurizer: Any
     coef: np.ndarray
     intercept: np.ndarray
     calibration_a: np.ndarray
     calibration_b: np.ndarray
+    words: Any = None
+
+    @functools.cached_property
+    def linear(self) -> Any:
+        """The linear model with its per-column and per-word sums ready (built on first use)."""
+        from classifier.features import LinearScorer
+
+        return LinearScorer(self.featurizer, self.coef, self.intercept, words=self.words)
 
     def proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, columns in :data:`classifier.LABELS` order."""
-        decision = self.featurizer.decision(texts, self.coef, self.intercept)
+        decision = self.linear.decision(texts)
         with np.errstate(over="ignore"):
             proba = 1.0 / (1.0 + np.exp(self.calibration_a * decision + self.calibration_b))
         total = proba.sum(axis=1, keepdims=True)
@@ -217,9 +231,34 @@ def _check_arrays(arrays: dict[str, np.ndarray], n_features: int) -> str | None:
     return None
 
 
+def _check_char_words(arrays: dict[str, np.ndarray]) -> str | None:
+    """What makes the character-word table unusable, or None (see ``CharWords``)."""
+    names = ("char_word_keys", "char_word_values", "char_word_sums", "char_word_squares")
+    missing = [name for name in names if name not in arrays]
+    if missing:
+        return f"'{missing[0]}' is missing"
+    keys, values, sums, squares = (arrays[name] for name in names)
+    size = len(keys)
+    if keys.dtype != np.uint64 or keys.ndim != 1 or size < 16 or size & (size - 1):
+        return f"'char_word_keys' has shape {keys.shape} and type {keys.dtype}, not a uint64 table"
+    if values.dtype != np.int32 or values.shape != keys.shape:
+        return f"'char_word_values' has shape {values.shape} and type {values.dtype}, not int32 {keys.shape}"
+    if squares.dtype != np.float64 or squares.ndim != 1:
+        return f"'char_word_squares' has shape {squares.shape} and type {squares.dtype}, not float (words,)"
+    words = len(squares)
+    if sums.dtype != np.float64 or sums.shape != (len(LABELS), words):
+        return f"'char_word_sums' has shape {sums.shape} and type {sums.dtype}, not float {(len(LABELS), words)}"
+    placed = values[values >= 0]
+    if values.min() < -1 or (np.bincount(placed, minlength=words) != 1).any():
+        return "'char_word_values' does not index each word once"
+    if not (np.isfinite(sums).all() and np.isfinite(squares).all()) or (squares < 0).any():
+        return "'char_word_sums' or 'char_word_squares' holds values that are not finite numbers"
+    return None
+
+
 def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
     """The scorer from a folder's checked artefact files."""
-    from classifier.features import Featurizer
+    from classifier.features import CharWords, Featurizer
 
     arrays_path = checked_file(folder, manifest, SCORING_ARRAYS)
     params_path = checked_file(folder, manifest, SCORING_PARAMS)
@@ -231,6 +270,8 @@ def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
             arrays = {name: stored[name] for name in stored.files}
         featurizer = Featurizer.from_arrays(arrays, params["featurizer"])
         problem = _check_arrays(arrays, featurizer.n_features)
+        if problem is None and featurizer.char_ngrams:
+            problem = _check_char_words(arrays)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ModelError(
             f"{folder}: cannot load the scoring artefact ({type(exc).__name__}: {exc})"
@@ -243,6 +284,7 @@ def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
         arrays["intercept"],
         arrays["calibration_a"],
         arrays["calibration_b"],
+        CharWords.from_arrays(arrays) if featurizer.char_ngrams else None,
     )
 
 

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -83,3 +84,114 @@ def test_clashing_part_names(inputs, tmp_path):
         part_names((str(inputs[0]), str(tmp_path / "a.jsonl.gz")), tmp_path / "out", "jsonl")
     with pytest.raises(InputError, match="not standard input"):
         part_names(("-",), tmp_path, "jsonl")
+
+
+# Byte-range blocks: every cut point of small files, then a cluster end to end.
+
+ROWS_JSONL = (
+    "".join(
+        json.dumps({"text": f"Row {i}: officials said {i} boats left.", "source": "s"}) + "\n"
+        for i in range(6)
+    )
+    + "\n"  # a blank line: no record
+    + "{not json\n"
+    + json.dumps({"text": ""})
+    + "\n"
+    + "[1, 2]\n"
+    + json.dumps({"text": "Wake up, they lie to you!!", "source": "t"})  # no final newline
+)
+ROWS_TXT = "The council met on Monday.\n\nWhat a farce!\r\nx\n"
+ROWS_CSV = "text,source\nThey lie to you wake up!!,z\n\nOfficials said 3 boats left.,x\nshort\n"
+
+
+def _blocks(path, size):
+    from classifier.inputs import Block
+
+    data = path.read_bytes()
+    delimited = path.suffix in (".csv", ".tsv")
+    return [
+        Block(
+            str(path),
+            start,
+            min(start + size, len(data)),
+            data[:start].count(b"\n"),
+            header=delimited and start > 0,
+        )
+        for start in range(0, len(data), size)
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("a.jsonl", ROWS_JSONL),
+        ("b.txt", ROWS_TXT),
+        ("c.csv", ROWS_CSV),
+        ("d.tsv", ROWS_CSV.replace(",", "\t")),
+    ],
+)
+def test_blocks_hold_every_row_once_in_order_with_the_file_line_numbers(tmp_path, name, content):
+    from classifier.inputs import read_block, read_rows
+
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    spec = InputSpec(paths=(str(path),))
+    whole = list(read_rows(spec))
+    assert any(row.error for row in whole)
+    for size in range(1, len(content) + 2):  # every cut point, mid-line ones included
+        pieces = [row for block in _blocks(path, size) for row in read_block(spec, block)]
+        assert pieces == whole, size
+
+
+@pytest.fixture
+def big_inputs(tmp_path):
+    a = tmp_path / "a.jsonl"
+    a.write_text((ROWS_JSONL + "\n") * 3)
+    b = tmp_path / "b.csv"
+    rows = "".join(f"Officials said {i} boats left.,x\n" for i in range(20))
+    b.write_text(ROWS_CSV + rows + "tail only\n")  # its short rows: lines 5 and 26
+    quoted = tmp_path / "q.csv"
+    quoted.write_text(
+        'text,source\n"A quoted\ntext over two lines",x\n"Officials said so.",y\n' * 5
+    )
+    return [a, b, quoted]
+
+
+def test_cluster_blocks_give_the_local_rows_in_order(cluster, big_inputs, mini_model_dir, tmp_path):
+    from classifier.cluster import label_on_dask
+
+    model = load_model(mini_model_dir)
+    spec = InputSpec(paths=tuple(map(str, big_inputs)))
+    out = tmp_path / "out"
+    report, summary = label_on_dask(cluster, spec, model, out, blocksize=97)
+    names = sorted(p.name for p in out.iterdir())
+    a_parts = [n for n in names if n.startswith("a.")]
+    b_parts = [n for n in names if n.startswith("b.")]
+    assert len(a_parts) > 3 and all(re.fullmatch(r"a\.\d{5}\.jsonl", n) for n in a_parts)
+    assert len(b_parts) > 3
+    assert "q.jsonl" in names  # quotes: one task for the whole file
+    local_summary = SourceSummary()
+    local = label_inputs(spec, model, output=tmp_path / "local.jsonl", summary=local_summary)
+    joined = "".join((out / n).read_text() for n in a_parts + b_parts + ["q.jsonl"])
+    assert joined == (tmp_path / "local.jsonl").read_text()
+    assert (report.read, report.labelled, report.errors) == (
+        local.read,
+        local.labelled,
+        local.errors,
+    )
+    assert summary.rows() == local_summary.rows()
+    errors = [json.loads(line)["error"] for line in joined.splitlines() if '"error"' in line]
+    a_lines = ROWS_JSONL.count("\n") + 1
+    assert (
+        f"{big_inputs[0]}:{a_lines + 8}: not valid JSON (Expecting property name enclosed in double quotes)"
+        in errors
+    )
+    for line in (5, 26):
+        assert f"{big_inputs[1]}:{line}: 1 fields where the header has 2" in errors
+
+    # A second run with other blocks replaces the first run's parts, leaving none behind.
+    label_on_dask(cluster, spec, model, out, blocksize=10_000)
+    assert sorted(p.name for p in out.iterdir()) == ["a.jsonl", "b.jsonl", "q.jsonl"]
+    assert (out / "a.jsonl").read_text() + (out / "b.jsonl").read_text() + (
+        out / "q.jsonl"
+    ).read_text() == (tmp_path / "local.jsonl").read_text()

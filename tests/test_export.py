@@ -142,3 +142,16 @@ def test_save_refuses_a_target_that_is_not_a_folder(tmp_path, mini_model_dir):
     with pytest.raises(ModelError, match="exists and is not a model folder"):
         save_model(load_pipeline(mini_model_dir), target, {})
     assert target.read_text() == "keep me"
+
+
+def test_the_artefact_scores_the_training_words_ahead(bundled_model_dir):
+    """Every character word of the bundled labels is in the artefact's table: scoring them
+    computes no word at run time (the cache stays empty), and scores stay the pipeline's."""
+    from training.dataset import load_dataset
+
+    model = load_model(bundled_model_dir)
+    texts = load_dataset().texts[:500]
+    model.predict_proba(texts)
+    assert model.scorer.linear._cache.size == 0
+    model.predict_proba(["zqxv wholly-unseen-word"])
+    assert model.scorer.linear._cache.size == 2

@@ -170,3 +170,104 @@ def test_lone_surrogates_are_scored_as_replacement_characters():
     fitted = PipelineFeaturizer().fit(["lone \ud800 here", "and \udcff there"])
     arrays, params = fitted.to_arrays()  # word names are stored as UTF-8
     assert "\ufffd" in Featurizer.from_arrays(arrays, params).word_names_
+
+
+# The character block scored by word (classifier.features.LinearScorer) against the n-gram
+# definition (Featurizer.decision, which the pipeline's matrix is tested against above).
+WORDY = [
+    "Officials said 40 people were evacuated, police said; officials said so.",
+    "don't DON'T don’t (don't) 'quoted' Russia's Russia’s",
+    "a\x00b said\x00",  # a NUL inside a text is a blank
+    "x \ud800 y",  # a lone surrogate (JSON can carry one)
+    "ΑΣ σ Σ. İstanbul 北京 \U0001f600\U0001f600 𐐀𐐨",
+    "",
+    "   ",
+    "www.example.com http://x.org",
+]
+
+
+def _scorers(featurizer, **options):
+    from classifier.features import LinearScorer
+
+    rng = np.random.default_rng(2)
+    coef = rng.normal(size=(3, featurizer.n_features))
+    intercept = rng.normal(size=3)
+    return coef, intercept, LinearScorer(featurizer, coef, intercept, **options)
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_scoring_by_character_word_equals_the_ngram_definition(ahead):
+    featurizer = PipelineFeaturizer().fit(TEXTS * 2 + WORDY[:2])
+    coef, intercept, scorer = _scorers(featurizer)
+    if ahead:  # the artefact's table: some words known ahead, the rest met at run time
+        scorer.words = scorer.char_words_of(featurizer.frequent_words_)
+    texts = TEXTS + WORDY + ["completely new words here", "zzz"]
+    expected = featurizer.decision(texts, coef, intercept)
+    assert np.abs(scorer.decision(texts) - expected).max() < 1e-12
+    assert np.abs(scorer.decision(texts[::-1])[::-1] - expected).max() < 1e-12  # cached now
+    for text, row in zip(texts, expected):  # and one text at a time
+        assert np.abs(scorer.decision([text])[0] - row).max() < 1e-12
+
+
+def test_the_word_cache_stays_within_its_capacity():
+    featurizer = PipelineFeaturizer().fit(TEXTS)
+    coef, intercept, scorer = _scorers(featurizer, cache_words=5)
+    texts = [f"w{i} x{i} y{i % 3}" for i in range(40)] + WORDY
+    expected = featurizer.decision(texts, coef, intercept)
+    for start in range(0, len(texts), 7):
+        part = texts[start : start + 7]
+        assert np.abs(scorer.decision(part) - expected[start : start + 7]).max() < 1e-12
+        assert scorer._cache.size <= 5
+    assert np.abs(scorer.decision(texts) - expected).max() < 1e-12  # more words than room
+
+
+def test_character_words_are_runs_of_non_blank_characters():
+    from classifier.ngrams import Chunk, _lower, _replace_surrogates
+
+    texts = [*WORDY, *TEXTS, "tab\there\u00a0nbsp\u3000ideographic\u2028line (paren) end."]
+    chunk = Chunk(texts)
+    rows, _, starts, ends = chunk.char_words
+    low = chunk.low_text
+    found = [[] for _ in texts]
+    for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist()):
+        found[row].append(low[start:end])
+    # White space as str.isspace() says (re's \s for str patterns), and NUL; lower case as the
+    # chunk's (a chunk with "İ" in it lower-cases character by character: no final sigma).
+    # A lone surrogate counts as U+FFFD (the featurizer's entry policy), one for one.
+    assert found == [re.findall(r"[^\s\x00]+", _lower(_replace_surrogates(t))) for t in texts]
+    assert found[1][:4] == ["don't", "don't", "don’t", "(don't)"]
+
+
+def test_a_nul_is_a_blank_and_texts_keep_their_rows():
+    featurizer = PipelineFeaturizer().fit(TEXTS)
+    *_, scorer = _scorers(featurizer)
+    with_nul = scorer.decision(["a\x00b said", "the council", "x\x00"])
+    with_space = scorer.decision(["a b said", "the council", "x "])
+    assert np.allclose(with_nul, with_space, atol=1e-12)
+    assert style_features(["a\x00b!", "ok"]).shape == (2, len(STYLE_FEATURES))
+
+
+def test_big_chunks_lower_case_by_table_as_str_lower_does():
+    from classifier.ngrams import _BIG_CHUNK, Chunk, _code_points
+
+    rng = np.random.default_rng(3)
+    letters = [c for c in range(0x10000) if not 0xD800 <= c < 0xE000 and c != 0x3A3]
+    letters += [0x10400, 0x1F600]  # above the BMP: one by one
+    shuffled = "".join(map(chr, rng.permutation(letters)))  # neighbours change: context-free?
+    texts = [shuffled[i : i + 50] for i in range(0, len(shuffled), 50)] * 2
+    chunk = Chunk(texts)
+    assert len(chunk.cp) >= _BIG_CHUNK
+    assert np.array_equal(chunk.low, _code_points(chunk.low_text).astype(np.uint64))
+    # Capital sigma: the str.lower path (final sigma), in a chunk without "İ" (which would make
+    # the chunk lower-case character by character).
+    with_sigma = Chunk([*(t.replace("\u0130", "") for t in texts), "ΑΣ ΑΣΑ"])
+    assert with_sigma.low_text.endswith(" ας ασα \x00")
+    assert np.array_equal(with_sigma.low, _code_points(with_sigma.low_text).astype(np.uint64))
+
+
+def test_what_the_character_tables_assume_of_unicode():
+    """Only h, H, w, W and '.' lower-case to a link marker's first character, and no code
+    point above the BMP has a lower case longer than one character."""
+    starts = {c for c in range(0x110000) if chr(c).lower() in ("h", "w", ".")}
+    assert starts == set(map(ord, "hHwW."))
+    assert all(len(chr(c).lower()) == 1 for c in range(0x10000, 0x110000))

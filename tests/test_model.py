@@ -6,7 +6,7 @@ import pytest
 
 from classifier import LABELS
 from classifier.errors import ModelError
-from classifier.model import check_folder, load_array, load_model, sha256_file
+from classifier.model import FORMAT_VERSION, check_folder, load_array, load_model, sha256_file
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_tampered_artefact_is_refused(model_copy, name):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"format_version": 1}, "not a credscore model manifest of format 3"),
+        ({"format_version": 1}, f"not a credscore model manifest of format {FORMAT_VERSION}"),
         ({"labels": ["a", "b"]}, "model labels"),
     ],
 )
@@ -131,6 +131,14 @@ def _rewrite_arrays(folder, **changes):
         ("coef", lambda a: np.full_like(a, np.nan), "'coef' holds values that are not finite"),
         ("intercept", lambda a: a[:1], "'intercept' has shape"),
         ("idf_0", lambda a: a[:3], "differ in type or length"),
+        ("char_word_keys", lambda a: a[:-1], "'char_word_keys' has shape"),
+        ("char_word_keys", lambda a: a.astype(np.int64), "'char_word_keys' has shape"),
+        ("char_word_values", lambda a: a.astype(np.int64), "'char_word_values' has shape"),
+        ("char_word_values", lambda a: np.where(a >= 0, 0, a), "does not index each word once"),
+        ("char_word_sums", lambda a: a[:2], "'char_word_sums' has shape"),
+        ("char_word_sums", lambda a: a.T.copy(), "'char_word_sums' has shape"),
+        ("char_word_squares", lambda a: a.astype(np.float32), "'char_word_squares' has shape"),
+        ("char_word_squares", lambda a: -a, "not finite numbers"),
     ],
 )
 def test_artefact_arrays_of_the_wrong_shape_or_values_are_refused(model_copy, name, make, message):
@@ -138,6 +146,19 @@ def test_artefact_arrays_of_the_wrong_shape_or_values_are_refused(model_copy, na
         original = stored[name]
     _rewrite_arrays(model_copy, **{name: make(original)})
     with pytest.raises(ModelError, match=message):
+        load_model(model_copy)
+
+
+def test_a_missing_character_word_table_is_refused(model_copy):
+    with np.load(model_copy / "scoring.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files if name != "char_word_sums"}
+    with (model_copy / "scoring.npz").open("wb") as handle:
+        np.savez(handle, **arrays)
+    files = json.loads((model_copy / "manifest.json").read_text())["files"]
+    edit_manifest(
+        model_copy, files={**files, "scoring.npz": sha256_file(model_copy / "scoring.npz")}
+    )
+    with pytest.raises(ModelError, match=r"scoring\.npz: 'char_word_sums' is missing; retrain"):
         load_model(model_copy)
 
 

@@ -51,11 +51,12 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     result = subprocess.run(
         [
             sys.executable, str(SPEED), "--out", str(out), "--repeat", "1", "--rows", "500",
-            "--train-rows", "300", "--labels", str(MINI_LABELS), "--chunk", "200",
+            "--train-sizes", "20", "--train-total", "300", "--scale-rows", "100",
+            "--profile-rows", "200", "--labels", str(MINI_LABELS), "--chunk", "200",
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     doc = out.read_text(encoding="utf-8")
@@ -74,7 +75,17 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert re.search(rf"\| load_model \(.*\) \| {NUMBER} \|", startup)
     training = _section(doc, "Training")
     assert re.search(rf"\| credscore train \(--labels given\) \|.*\| {NUMBER} \|", training)
-    assert re.search(rf"\| credscore train \(300 external rows\) \|.*\| {NUMBER} \|", training)
+    assert re.search(rf"\| credscore train \(20 rows\) \|.*\| {NUMBER} \|", training)
+    assert re.search(rf"\| credscore train \(300 rows\) \|.*\| {NUMBER} \|", training)
+    targets = _section(doc, "Targets (issue 15)")
+    assert re.search(
+        r"\| `credscore label`, one process, >= 0\.9x .* \| [\d.]+x \| (yes|\*\*no\*\*) \|", targets
+    )
+    scaling = _section(doc, "Scaling with input size")
+    assert re.search(rf"\| 100 \| [\d,]+ \| {NUMBER} \| [\d,]+ \| {NUMBER} \|", scaling)
+    assert re.search(rf"\| 500 \| [\d,]+ \| {NUMBER} \| [\d,]+ \| {NUMBER} \|", scaling)
+    assert "Model.predict_proba" in _section(doc, "Where `credscore label`'s time goes")
+    assert "LocalCluster" in _section(doc, "One big file on a Dask cluster")
     throughput = _section(doc, "Batch throughput")
     assert re.search(
         r"\| credscore \(Model\.predict_proba\) \| 500 \| [\d.]+ \| [\d,]+ \|", throughput

@@ -79,7 +79,37 @@ def scoring_artefact(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         calibration_b=[float(calibrated.calibrators[i].b_) for i in order],
     )
     params = {"labels": list(LABELS), "featurizer": featurizer, "segmenter": segmenter_params()}
+    arrays.update(char_word_arrays(pipeline.named_steps["features"], arrays["coef"]))
     return arrays, params
+
+
+def char_word_arrays(features: Any, coef: Any) -> dict[str, Any]:
+    """The artefact's character-word table: each character word of the training text (its
+    most frequent, :data:`training.features.FREQUENT_WORDS`) and of the word vocabulary with
+    its character n-grams' sums computed ahead, so scoring looks words up instead of n-grams.
+
+    Parameters
+    ----------
+    features : training.features.PipelineFeaturizer
+        Fitted.
+    coef : ndarray of shape (n_classes, n_features)
+        In :data:`classifier.LABELS` order.
+
+    Returns
+    -------
+    dict of ndarray
+        The ``char_word_*`` arrays; none when the featurizer has no character block.
+    """
+    import numpy as np
+
+    from classifier.features import LinearScorer
+
+    if not features.char_ngrams:
+        return {}
+    words = list(getattr(features, "frequent_words_", []))
+    words += [name for name in features.word_names_ if " " not in name]
+    scorer = LinearScorer(features, np.asarray(coef), np.zeros(len(coef)))
+    return scorer.char_words_of(words).to_arrays()
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -16,6 +16,11 @@ import numpy as np
 from classifier.features import Featurizer
 from classifier.ngrams import Chunk
 
+#: Character words of the training text whose scores the artefact stores (with the word
+#: vocabulary's); any other word is scored when a run first meets it.
+FREQUENT_WORDS = 1 << 16
+
+
 #: Texts per :class:`~classifier.ngrams.Chunk` when fitting and transforming. A chunk holds
 #: several int64 arrays as long as its texts' characters (and ``char_grams`` several more), so
 #: featurizing the whole corpus at once took over a hundred times the text's size; per chunk
@@ -80,6 +85,26 @@ def _word_names(
             pairs.setdefault(h, t)
 
 
+def _count_char_words(chunk: Chunk, counts: dict[int, list[Any]], offset: int) -> None:
+    """Add ``chunk``'s character words to ``counts`` (key -> [count, (chunk, first), word])."""
+    _, keys, starts, ends = chunk.char_words
+    unique, first, many = np.unique(keys, return_index=True, return_counts=True)
+    low = chunk.low_text
+    for key, at, n in zip(unique.tolist(), first.tolist(), many.tolist()):
+        entry = counts.get(key)
+        if entry is None:
+            counts[key] = [n, (offset, at), low[int(starts[at]) : int(ends[at])]]
+        else:
+            entry[0] += n
+
+
+def _frequent_char_words(counts: dict[int, list[Any]], limit: int) -> list[str]:
+    """The ``limit`` most frequent character words (lower case), most frequent first, ties in
+    order of first appearance."""
+    ranked = sorted(counts.values(), key=lambda entry: (-entry[0], entry[1]))
+    return [word for _, _, word in ranked[:limit]]
+
+
 class PipelineFeaturizer(Featurizer):
     """A :class:`~classifier.features.Featurizer` that fits, for scikit-learn pipelines."""
 
@@ -103,8 +128,11 @@ class PipelineFeaturizer(Featurizer):
         tokens: dict[int, str] = {}
         pairs: dict[int, str] = {}
         min_dfs: list[int] = []
-        for _, part in _chunks(texts):
+        words: dict[int, list[Any]] = {}
+        for start, part in _chunks(texts):
             chunk = Chunk(part)
+            if self.char_ngrams:
+                _count_char_words(chunk, words, start)
             blocks = self.blocks(chunk)
             counted = [_document_frequencies(rows, hashes) for (rows, hashes), _ in blocks]
             min_dfs = [min_df for _, min_df in blocks]
@@ -124,6 +152,10 @@ class PipelineFeaturizer(Featurizer):
             # Word hashes before pair hashes, as one pass over the whole corpus looked them up.
             names = [tokens.get(h, pairs.get(h, "?")) for h in vocab[0].tolist()]
         self.set_vocabulary(vocab, idf, names)
+        # Scored ahead into the artefact's character-word table (see training.export).
+        self.frequent_words_ = (
+            _frequent_char_words(words, FREQUENT_WORDS) if self.char_ngrams else []
+        )
         return self
 
     def transform(self, texts: list[str]) -> Any:
