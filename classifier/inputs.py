@@ -459,6 +459,9 @@ def read_delimited(
 
 
 def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
+    # A block of a file (read_block) starts its lines after the header at the file's own line
+    # numbers: read_delimited counts from 1, so its records after the header are shifted.
+    shift = lines.number
     records = read_delimited(lines, delimiter)
     for first, _, header, problem in records:
         if header is None:
@@ -475,6 +478,7 @@ def _delimited(lines: _Lines, spec: InputSpec, delimiter: str) -> Iterator[Row]:
             f"{lines.path}: no column '{spec.id_column}' (columns: {_columns(header)})"
         )
     for first, last, values, problem in records:
+        first, last = first + shift, last + shift
         where = f"{lines.path}:{first}"
         bad = None
         if lines.bad:
