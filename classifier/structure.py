@@ -75,6 +75,7 @@ nor comment markup falls back to the text rule on its extracted text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,39 +94,43 @@ SourceKind = Literal["text", "html"]
 
 class _Lazy:
     """A regular expression compiled on first use: the date patterns take tens of ms to compile,
-    which a ``credscore`` start that reads no page should not pay."""
+    which a ``credscore`` start that reads no page should not pay.
 
-    __slots__ = ("_compiled", "flags", "pattern")
+    The first call compiles the pattern and binds the compiled pattern's methods onto the
+    instance, where they shadow the class's methods: every later call goes straight to C.
+    """
+
+    _METHODS = ("fullmatch", "match", "search", "finditer", "findall", "split", "sub")
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.pattern, self.flags = pattern, flags
-        self._compiled: re.Pattern[str] | None = None
 
-    def _get(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern, self.flags)
-        return self._compiled
+    def _compile(self) -> re.Pattern[str]:
+        compiled = re.compile(self.pattern, self.flags)
+        for method in self._METHODS:
+            setattr(self, method, getattr(compiled, method))
+        return compiled
 
     def fullmatch(self, text: str, *args: int) -> re.Match[str] | None:
-        return self._get().fullmatch(text, *args)
+        return self._compile().fullmatch(text, *args)
 
     def match(self, text: str, *args: int) -> re.Match[str] | None:
-        return self._get().match(text, *args)
+        return self._compile().match(text, *args)
 
     def search(self, text: str, *args: int) -> re.Match[str] | None:
-        return self._get().search(text, *args)
+        return self._compile().search(text, *args)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self._get().finditer(text)
+    def finditer(self, text: str, *args: int) -> Iterator[re.Match[str]]:
+        return self._compile().finditer(text, *args)
 
-    def findall(self, text: str) -> list[Any]:
-        return self._get().findall(text)
+    def findall(self, text: str, *args: int) -> list[Any]:
+        return self._compile().findall(text, *args)
 
     def split(self, text: str) -> list[str]:
-        return self._get().split(text)
+        return self._compile().split(text)
 
     def sub(self, replacement: str, text: str) -> str:
-        return self._get().sub(replacement, text)
+        return self._compile().sub(replacement, text)
 
 
 @dataclass(frozen=True)
@@ -381,8 +386,16 @@ def _other_reason(line: str) -> str | None:
         return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
     if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
         return None
-    tokens = [t.lower().strip(":()[]") for t in _TOKEN.findall(line)]
-    if tokens and len(tokens) <= 8:
+    found = _TOKEN.findall(line)
+    # Both button rules want every token to be a button word: test the first before the rest.
+    first = found[0].lower().strip(":()[]") if found else ""
+    if 0 < len(found) <= 8 and (
+        first in _SHARE_WORDS
+        or first in _CONTROL_WORDS
+        or first.isdigit()
+        or _REL_TOKEN.fullmatch(first)
+    ):
+        tokens = [t.lower().strip(":()[]") for t in found]
         if all(t in _SHARE_WORDS for t in tokens) and any(t in _SHARE_KEYS for t in tokens):
             return "share buttons"
         if all(
@@ -415,6 +428,7 @@ def _name_shape(line: str) -> str | None:
     return line if _LETTER.search(line) else None
 
 
+@functools.lru_cache(maxsize=4096)  # a thread names its commenters again and again
 def _name_of(line: str) -> str | None:
     """``line`` as a commenter's name line, or None."""
     if _name_shape(line) is None or _time_of(line) is not None or _other_reason(line):
@@ -432,6 +446,7 @@ def _reply_to(line: str) -> str | None:
     return match.group("to").strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def _split_name(name: str) -> tuple[str, str | None]:
     """``Name → Parent`` or ``Name replied to Parent`` -> (name, parent name)."""
     match = _NAME_TO.fullmatch(name)
@@ -457,7 +472,7 @@ class _Line:
     indent: int
     blank_before: bool
     preset: str | None = None  # an ``other`` reason decided by the HTML markup
-    # Shapes, filled by _classify
+    # Shapes, filled by _classify (see _Shapes)
     other: str | None = None
     time: str | None = None
     name: str | None = None
@@ -475,9 +490,11 @@ def _lines(text: str) -> list[_Line]:
     for raw in text.splitlines(keepends=True):
         stripped = raw.strip()
         if stripped:
-            lead = len(raw) - len(raw.lstrip())
-            start = pos + lead
-            indent = len(raw[:lead].expandtabs(4)) if lead else 0
+            if raw[0].isspace():
+                lead = len(raw) - len(raw.lstrip())
+                start, indent = pos + lead, len(raw[:lead].expandtabs(4))
+            else:
+                start, indent = pos, 0
             append(_Line(start, start + len(stripped), stripped, indent, blank and bool(out)))
             blank = False
         else:
@@ -486,25 +503,48 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
-def _classify(line: _Line) -> None:
-    """Fill in the shapes a line has (each test is anchored and bounded in length)."""
-    text = line.text
-    if line.preset is not None:
-        line.other = line.preset
-        return
-    line.other = _other_reason(text)
-    if line.other is not None or len(text) > _MAX_SHAPE:
-        return
+#: A line's shapes: (other, time, name, says, one_line, reply_to), as :class:`_Line` holds them.
+_Shapes = tuple[str | None, str | None, str | None, str | None, tuple[str, str] | None, str | None]
+_PLAIN: _Shapes = (None, None, None, None, None, None)
+
+
+def _classify(lines: list[_Line]) -> None:
+    """Fill in the shapes every line has.
+
+    A line's shapes depend on its text alone, and pages repeat their short lines ("Reply", a
+    commenter's name, "Jo says:"), so each distinct text is classified once. Lines over
+    :data:`_MAX_SHAPE` characters have no shape; a line that ends like a sentence skips the
+    header tests, whose every shape ends otherwise.
+    """
+    known: dict[str, _Shapes] = {}
+    for line in lines:
+        if line.preset is not None:
+            line.other = line.preset
+            continue
+        text = line.text
+        if len(text) > _MAX_SHAPE:
+            continue
+        shapes = known.get(text)
+        if shapes is None:
+            shapes = known[text] = _shapes(text)
+        if shapes is not _PLAIN:
+            line.other, line.time, line.name, line.says, line.one_line, line.reply_to = shapes
+
+
+def _shapes(text: str) -> _Shapes:
+    """The shapes of a line of at most :data:`_MAX_SHAPE` characters (each test is anchored)."""
+    other = _other_reason(text)
+    if other is not None:
+        return (other, None, None, None, None, None)
     if text[-1] in ".!?…" and not text.endswith(("m.", "M.")):
         # Ends like a sentence: no name, time or "says:" line does; a reply marker may.
-        if text[:1] in "IiRr↪→":
-            line.reply_to = _reply_to(text)
-        return
-    line.time = _time_of(text)
-    if line.time is not None:
-        return
-    line.reply_to = _reply_to(text)
-    says = _SAYS.fullmatch(text)
+        reply = _reply_to(text) if text[:1] in "IiRr↪→" else None
+        return _PLAIN if reply is None else (None, None, None, None, None, reply)
+    time = _time_of(text)
+    if time is not None:
+        return (None, time, None, None, None, None)
+    reply_to = _reply_to(text)
+    says = _SAYS.fullmatch(text) if text[-1] == ":" else None  # the pattern ends in ":"
     # A name before "says:" may end in an initial ("Dave R. says:"), but has no comma.
     if (
         says
@@ -512,20 +552,18 @@ def _classify(line: _Line) -> None:
         and "," not in says.group("name")
         and says.group("name").split()[0].casefold() not in _NOT_NAMES
     ):
-        line.says = says.group("name").strip()
-        return
+        return (None, None, None, says.group("name").strip(), None, reply_to)
     on_said = _ON_SAID.fullmatch(text)
     if on_said and _name_of(on_said.group("name").strip()):
-        line.one_line = (on_said.group("name").strip(), on_said.group("time"))
-        return
+        one_line = (on_said.group("name").strip(), on_said.group("time"))
+        return (None, None, None, None, one_line, reply_to)
     one = _ONE_LINE.fullmatch(text)
     if one:
-        name, time = one.group("name").strip(), _time_of(one.group("time").strip())
-        if time is not None and _name_of(name):
-            line.one_line = (name, time)
-            return
-    if line.reply_to is None:
-        line.name = _name_shape(text)
+        name, one_time = one.group("name").strip(), _time_of(one.group("time").strip())
+        if one_time is not None and _name_of(name):
+            return (None, None, None, None, (name, one_time), reply_to)
+    name_line = _name_shape(text) if reply_to is None else None
+    return (None, None, name_line, None, None, reply_to)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -687,8 +725,7 @@ def parse_text_page(text: str, *, name: str = "<page>") -> Page:
 
 
 def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
-    for line in lines:
-        _classify(line)
+    _classify(lines)
     many_says = sum(line.says is not None for line in lines) >= 2
     headers = [_header_at(lines, i, many_says=many_says) for i in range(len(lines))]
     # later[i]: a strong header starts at line i or after it (so a top header is a thread's).
