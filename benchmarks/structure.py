@@ -182,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
+    from classifier.html_page import parse_html_page
     from classifier.page import score_page
     from classifier.segment import segment
-    from classifier.html_page import parse_html_page
     from classifier.structure import parse_text_page
 
     thread = generate_page(args.size)
