@@ -11,7 +11,7 @@ lines in several date formats, "says:" lines, one-line Disqus headers, "Reply to
 timed ``--repeat`` times in this process (``time.perf_counter``; the median is reported):
 
 * the structure step: :func:`classifier.structure.parse_text_page` on the text and
-  :func:`classifier.structure.parse_html_page` on the HTML;
+  :func:`classifier.html_page.parse_html_page` on the HTML;
 * scoring: the model's probabilities for every scored segment of the page
   (``model.scorer.proba``, the least work scoring can be) and the whole
   :func:`classifier.page.score_page` (with the five driving terms per segment that
@@ -182,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
+    from classifier.html_page import parse_html_page
     from classifier.page import score_page
     from classifier.segment import segment
-    from classifier.structure import parse_html_page, parse_text_page
+    from classifier.structure import parse_text_page
 
     thread = generate_page(args.size)
     model = _model(args.model)

@@ -17,10 +17,10 @@ import pytest
 
 from classifier import structure
 from classifier.errors import InputError
+from classifier.html_page import parse_html_page
 from classifier.structure import (
     Page,
     looks_like_html,
-    parse_html_page,
     parse_page,
     parse_text_page,
 )
