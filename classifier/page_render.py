@@ -20,24 +20,12 @@ def _scores(scores: dict[str, float]) -> str:
     return "  ".join(f"{_SHORT[label]} {scores[label]:.2f}" for label in LABELS)
 
 
-def render_page(result: PageScore, *, width: int = 88) -> str:
-    """The page report: nothing the structure step found is left out.
-
-    Parameters
-    ----------
-    result : PageScore
-    width : int
-        Wrap width for quoted text.
-
-    Returns
-    -------
-    str
-    """
-    page = result.page
-    lines: list[str] = []
-    for block in page.article:
-        if block.kind in ("headline", "byline"):
-            lines.append(f"{block.kind.capitalize()}: {block.text}")
+def _article(result: PageScore) -> list[str]:
+    lines = [
+        f"{b.kind.capitalize()}: {b.text}"
+        for b in result.page.article
+        if b.kind in ("headline", "byline")
+    ]
     summary = result.article_summary()
     lines.append(f"Article: {summary['segments']} segments: {_shares(summary['label_shares'])}")
     worst = summary["most_disinformation"]
@@ -46,9 +34,12 @@ def render_page(result: PageScore, *, width: int = 88) -> str:
             f"  most disinformation-like: {worst['score']:.2f} "
             f"{textwrap.shorten(worst['text'], 70)!r}"
         )
+    return lines
 
+
+def _comments(result: PageScore, width: int) -> list[str]:
     thread = result.thread_summary()
-    lines += [
+    lines = [
         "",
         f"Comments: {thread['comments']} by {thread['commenters']} commenters: "
         f"{_shares(thread['label_shares'])}",
@@ -77,21 +68,29 @@ def render_page(result: PageScore, *, width: int = 88) -> str:
                 f"    disinformation-style sentence: {top.scores['disinformation']:.2f} "
                 f"{textwrap.shorten(top.segment.text, 60)!r}"
             )
+    return lines
 
+
+def _commenters(result: PageScore) -> list[str]:
     commenters = result.commenters()
-    if commenters:
-        lines += ["", "Commenters (share of disinformation-style comments, 95% interval):"]
-        for r in commenters:
-            share = r["share_disinformation"]
-            low, high = r["disinformation_share_95ci"]
-            shown = f"{share:.0%} ({low:.2f}-{high:.2f})" if share is not None else "n/a"
-            noun = "comment" if r["comments"] == 1 else "comments"
-            lines.append(f"  {r['author']}: {r['comments']} {noun}, disinformation {shown}")
+    if not commenters:
+        return []
+    lines = ["", "Commenters (share of disinformation-style comments, 95% interval):"]
+    for r in commenters:
+        share = r["share_disinformation"]
+        low, high = r["disinformation_share_95ci"]
+        shown = f"{share:.0%} ({low:.2f}-{high:.2f})" if share is not None else "n/a"
+        noun = "comment" if r["comments"] == 1 else "comments"
+        lines.append(f"  {r['author']}: {r['comments']} {noun}, disinformation {shown}")
+    return lines
 
+
+def _skipped_and_model(result: PageScore) -> list[str]:
+    page = result.page
+    lines = []
     if page.other:
         lines += ["", f"Skipped, not scored ({len(page.other)}):"]
-        for b in page.other:
-            lines.append(f"  {b.reason}: {textwrap.shorten(b.text, 70)!r}")
+        lines += [f"  {b.reason}: {textwrap.shorten(b.text, 70)!r}" for b in page.other]
     model = result.model
     lines += [
         "",
@@ -99,4 +98,21 @@ def render_page(result: PageScore, *, width: int = 88) -> str:
     ]
     if page.source_kind == "html":
         lines.append("Read as HTML: offsets in --json index the page's extracted text.")
-    return "\n".join(lines)
+    return lines
+
+
+def render_page(result: PageScore, *, width: int = 88) -> str:
+    """The page report: nothing the structure step found is left out.
+
+    Parameters
+    ----------
+    result : PageScore
+    width : int
+        Wrap width for quoted text.
+
+    Returns
+    -------
+    str
+    """
+    lines = _article(result) + _comments(result, width) + _commenters(result)
+    return "\n".join(lines + _skipped_and_model(result))

@@ -715,6 +715,52 @@ def parse_text_page(text: str, *, name: str = "<page>") -> Page:
     return _structure(text, _lines(text), "text")
 
 
+@dataclass
+class _Walk:
+    """Where the top-to-bottom read of a page's lines is: what has been seen so far."""
+
+    out: _Builder
+    thread: bool = False  # the thread has begun: every header shape is a header
+    body_seen: bool = False  # a sentence of the article has been read
+    stray: str = "outside any comment"
+    current: _Open | None = None
+    bio_left: int = 0
+
+    def line(self, line: _Line) -> None:
+        """One line that starts no comment: boilerplate, a bio, a comment's text, the article."""
+        out = self.out
+        if self.bio_left and (line.blank_before or line.other is not None):
+            self.bio_left = 0
+        if line.other is not None:
+            if self.current is not None:
+                out.close(self.current)
+                self.current = None
+            out.skip(line, line.other)
+            if line.other == "author bio" and line.preset is None:
+                self.bio_left = 3
+            elif line.other in ("comments heading", "comment form"):
+                self.thread = True
+                form = line.other == "comment form"
+                self.stray = "comment form" if form else "outside any comment"
+            elif self.thread:
+                self.stray = "outside any comment"
+        elif self.bio_left:
+            out.skip(line, "author bio")
+            self.bio_left -= 1
+        elif self.current is not None:
+            self.current.body.append(line)
+        elif self.thread:
+            out.skip(line, self.stray)
+        elif line.time is not None:
+            if self.body_seen:
+                out.skip(line, "date line")
+            else:
+                out.article.append((line, "byline"))
+        else:
+            out.article.append((line, "body"))
+            self.body_seen = self.body_seen or _is_sentence(line.text)
+
+
 def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
     _classify(lines)
     many_says = sum(line.says is not None for line in lines) >= 2
@@ -725,66 +771,34 @@ def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
         h = headers[i]
         later[i] = later[i + 1] or (h is not None and h.strong)
 
-    out = _Builder(text)
-    thread = False  # the thread has begun: every header shape is a header
-    body_seen = False  # a sentence of the article has been read
-    stray = "outside any comment"
-    current: _Open | None = None
-    bio_left = 0
+    walk = _Walk(_Builder(text))
+    out = walk.out
     i = 0
     while i < len(lines):
         line = lines[i]
         header = headers[i]
         accept = header is not None and (
-            thread or (header.strong and (body_seen or later[header.after]))
+            walk.thread or (header.strong and (walk.body_seen or later[header.after]))
         )
         if header is not None and accept:
-            if current is not None:
-                out.close(current)
+            if walk.current is not None:
+                out.close(walk.current)
             first, last = lines[header.first], lines[header.after - 1]
-            current = _Open(header, first.start, last.end, line.indent)
+            walk.current = _Open(header, first.start, last.end, line.indent)
             out.indented = out.indented or line.indent > 0
-            thread, bio_left = True, 0
+            walk.thread, walk.bio_left = True, 0
             i = header.after
             continue
-        if header is not None and not thread and not body_seen and header.strong:
+        if header is not None and not walk.thread and not walk.body_seen and header.strong:
             # A name and a time at the top with no thread after them: the byline.
             for j in range(header.first, header.after):
                 out.article.append((lines[j], "byline"))
             i = header.after
             continue
-        if bio_left and (line.blank_before or line.other is not None):
-            bio_left = 0
-        if line.other is not None:
-            if current is not None:
-                out.close(current)
-                current = None
-            out.skip(line, line.other)
-            if line.other == "author bio" and line.preset is None:
-                bio_left = 3
-            elif line.other in ("comments heading", "comment form"):
-                thread = True
-                stray = "comment form" if line.other == "comment form" else "outside any comment"
-            elif thread:
-                stray = "outside any comment"
-        elif bio_left:
-            out.skip(line, "author bio")
-            bio_left -= 1
-        elif current is not None:
-            current.body.append(line)
-        elif thread:
-            out.skip(line, stray)
-        elif line.time is not None:
-            if body_seen:
-                out.skip(line, "date line")
-            else:
-                out.article.append((line, "byline"))
-        else:
-            out.article.append((line, "body"))
-            body_seen = body_seen or _is_sentence(line.text)
+        walk.line(line)
         i += 1
-    if current is not None:
-        out.close(current)
+    if walk.current is not None:
+        out.close(walk.current)
     article, glued = _article_blocks(text, out.article)
     other = sorted(out.other + glued, key=lambda b: b.start)
     return Page(text, tuple(article), tuple(out.comments), tuple(other), kind)
