@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from classifier.normalise import normalise
+
 _U = np.uint64
 _P = _U(0x100000001B3)  # FNV-1a prime: the rolling multiplier (odd, so invertible mod 2**64)
 _P_INV = _U(pow(0x100000001B3, -1, 2**64))
@@ -134,7 +136,9 @@ class _Chunk:
     """
 
     def __init__(self, texts: list[str]):
-        original = "\x00".join(f" {t} " for t in texts) + "\x00"
+        # One spelling whatever exported the text (entities, curly quotes, "word ," ...): see
+        # classifier.normalise; it never moves anything across the NUL between texts.
+        original = normalise("\x00".join(f" {t} " for t in texts) + "\x00")
         self.n = len(texts)
         self.cp = np.frombuffer(original.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         self.low_text = _lower(original)
