@@ -31,7 +31,7 @@ import numpy as np
 from classifier import LABELS
 from classifier.errors import ModelError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MODEL_FILE = "model.joblib"
 SCORING_ARRAYS = "scoring.npz"
 SCORING_PARAMS = "scoring.json"

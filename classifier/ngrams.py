@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from classifier.hashindex import HashIndex
+from classifier.normalise import normalise
 
 _U = np.uint64
 _P = _U(0x100000001B3)  # FNV-1a prime: the rolling multiplier (odd, so invertible mod 2**64)
@@ -232,6 +233,9 @@ class Chunk:
     """
 
     def __init__(self, texts: list[str]):
+        # Exported text (HTML entities, detached punctuation, split links, curly quotes) is read
+        # in one spelling, for training and scoring alike (classifier/normalise.py).
+        texts = [normalise(t) for t in texts]
         self._original = " " + " \x00 ".join(texts) + " \x00" if texts else ""
         if _SURROGATES.search(self._original):
             # A lone surrogate (a JSON "\ud800", an undecodable argv byte) counts as U+FFFD,
