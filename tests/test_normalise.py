@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from classifier.features import Featurizer
 from classifier.normalise import normalise
+from training.features import PipelineFeaturizer
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_the_featurizer_scores_an_exported_text_as_the_typed_one():
     ]
     exported = [_export(t) for t in typed]
     assert exported != typed
-    featurizer = Featurizer(char_min_df=1).fit(typed * 2)
+    featurizer = PipelineFeaturizer(char_min_df=1).fit(typed * 2)
     coef = np.random.default_rng(0).normal(size=(3, featurizer.n_features))
     intercept = np.zeros(3)
     np.testing.assert_allclose(
