@@ -107,28 +107,33 @@ def _point(name: str, data: Any) -> OperatingPoint:
     )
 
 
-def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """``--threshold hold=0.95`` values as ``{"hold": 0.95}``.
+def parse_point_values(values: tuple[str, ...] | list[str], *, option: str) -> dict[str, float]:
+    """``OPTION hold=0.95`` values (a number in [0, 1] per operating point) as ``{"hold": 0.95}``.
 
     Raises
     ------
     OptionError
-        An unknown point name or a threshold outside [0, 1].
+        An unknown point name or a value outside [0, 1], naming ``option``.
     """
     out = {}
     for value in values:
         name, _, number = value.partition("=")
         try:
-            threshold = float(number)
+            number_value = float(number)
         except ValueError:
-            threshold = -1.0
-        if name not in POINTS or not 0 <= threshold <= 1:
+            number_value = -1.0
+        if name not in POINTS or not 0 <= number_value <= 1:
             raise OptionError(
-                f"--threshold {value}: give NAME=VALUE with NAME one of {', '.join(POINTS)} and "
+                f"{option} {value}: give NAME=VALUE with NAME one of {', '.join(POINTS)} and "
                 "VALUE between 0 and 1"
             )
-        out[name] = threshold
+        out[name] = number_value
     return out
+
+
+def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """``--threshold hold=0.95`` values as ``{"hold": 0.95}`` (see :func:`parse_point_values`)."""
+    return parse_point_values(values, option="--threshold")
 
 
 def policy(manifest: Mapping[str, Any], overrides: Mapping[str, float] | None = None) -> Policy:

@@ -69,3 +69,23 @@ def mini_trained_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("mini-trained") / "model"
     train(load_dataset([MINI_LABELS]), folder)
     return folder
+
+
+@pytest.fixture
+def model_copy(mini_model_dir, tmp_path) -> Path:
+    """A copy of the mini model that a test may tamper with."""
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(mini_model_dir, folder)
+    return folder
+
+
+def edit_manifest(folder: Path, **changes) -> None:
+    """Change top-level fields of a model folder's manifest (checksums are not updated)."""
+    import json
+
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))

@@ -1,6 +1,5 @@
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -8,24 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import edit_manifest
 
 from classifier.errors import ModelError
 from classifier.model import load_model, sha256_file
 from training.export import ModelVersionWarning, load_pipeline, save_model
-
-
-@pytest.fixture
-def model_copy(mini_model_dir, tmp_path):
-    folder = tmp_path / "copy"
-    shutil.copytree(mini_model_dir, folder)
-    return folder
-
-
-def edit_manifest(folder, **changes):
-    path = folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest.update(changes)
-    path.write_text(json.dumps(manifest))
 
 
 def test_artefact_equals_the_pipeline(model_copy):

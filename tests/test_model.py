@@ -1,26 +1,12 @@
 import json
-import shutil
 
 import numpy as np
 import pytest
+from conftest import edit_manifest
 
 from classifier import LABELS
 from classifier.errors import ModelError
 from classifier.model import FORMAT_VERSION, check_folder, load_array, load_model, sha256_file
-
-
-@pytest.fixture
-def model_copy(mini_model_dir, tmp_path):
-    folder = tmp_path / "copy"
-    shutil.copytree(mini_model_dir, folder)
-    return folder
-
-
-def edit_manifest(folder, **changes):
-    path = folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest.update(changes)
-    path.write_text(json.dumps(manifest))
 
 
 def test_round_trip(model_copy):

@@ -288,20 +288,6 @@ def parse_min_precision(values: Sequence[str]) -> dict[str, float]:
     OptionError
         An unknown point name or a bound outside [0, 1].
     """
-    from classifier.decisions import POINTS
-    from classifier.errors import OptionError
+    from classifier.decisions import parse_point_values
 
-    out = {}
-    for value in values:
-        name, _, number = value.partition("=")
-        try:
-            bound = float(number)
-        except ValueError:
-            bound = -1.0
-        if name not in POINTS or not 0 <= bound <= 1:
-            raise OptionError(
-                f"--min-precision {value}: give NAME=VALUE with NAME one of {', '.join(POINTS)} "
-                "and VALUE between 0 and 1"
-            )
-        out[name] = bound
-    return out
+    return parse_point_values(list(values), option="--min-precision")
