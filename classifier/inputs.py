@@ -17,6 +17,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
@@ -216,18 +217,9 @@ class _Lines:
         try:
             for data in self.handle:
                 self.number += 1
-                try:
-                    line = data.decode(self.encoding)
-                except UnicodeDecodeError as exc:
-                    problem = f"undecodable bytes for {self.spec.encoding} at byte {exc.start} of the line"
-                    if not self.spec.errors_as_rows:
-                        raise InputError(
-                            f"{self.path}:{self.number}: {problem}; fix the file, use --encoding, or --errors=row"
-                        ) from None
+                line, problem = decode_line(data, self.number, self.path, self.spec, self.encoding)
+                if problem is not None:
                     self.bad[self.number] = problem
-                    line = data.decode(self.encoding, errors="replace")
-                if self.number == 1 and line.startswith(_BOM):  # "CSV UTF-8" of spreadsheets
-                    line = line[1:]
                 if self._tell is not None and not self.number % 1024:  # progress needs no more
                     self.position.done = self.position.previous_files + self._tell()
                 yield line
@@ -238,6 +230,33 @@ class _Lines:
                 f"{self.path}: damaged gzip data after line {self.number} ({exc}); "
                 "fix or fetch the file again"
             ) from None
+
+
+def decode_line(
+    data: bytes, number: int, path: str, spec: InputSpec, encoding: str
+) -> tuple[str, str | None]:
+    """One raw line decoded, and the problem of its undecodable bytes (None when there are none).
+
+    Line 1 loses a byte-order mark ("CSV UTF-8" of spreadsheets).
+
+    Raises
+    ------
+    InputError
+        Undecodable bytes, unless ``spec.errors_as_rows``.
+    """
+    problem = None
+    try:
+        line = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        problem = f"undecodable bytes for {spec.encoding} at byte {exc.start} of the line"
+        if not spec.errors_as_rows:
+            raise InputError(
+                f"{path}:{number}: {problem}; fix the file, use --encoding, or --errors=row"
+            ) from None
+        line = data.decode(encoding, errors="replace")
+    if number == 1 and line.startswith(_BOM):
+        line = line[1:]
+    return line, problem
 
 
 def _source(fields: dict[str, Any], spec: InputSpec) -> str | None:
@@ -362,21 +381,63 @@ def without_surrogates(value: Any) -> Any:
 
 def _jsonl(lines: _Lines, spec: InputSpec) -> Iterator[Row]:
     for line in lines:
-        where = f"{lines.path}:{lines.number}"
-        if not line.strip():
-            continue  # a blank line holds no record
-        if lines.number in lines.bad:
-            yield make_row({}, spec, where, lines.bad[lines.number])
-            continue
+        row = _jsonl_row(line, f"{lines.path}:{lines.number}", lines.bad.get(lines.number), spec)
+        if row is not None:
+            yield row
+
+
+def _jsonl_row(line: str, where: str, problem: str | None, spec: InputSpec) -> Row | None:
+    """The row of one decoded JSONL line (``problem``: its undecodable bytes); None if blank."""
+    if not line.strip():
+        return None  # a blank line holds no record
+    if problem is not None:
+        return make_row({}, spec, where, problem)
+    try:
+        fields = parse_json(line)
+    except JSONLineError as exc:
+        return make_row({}, spec, where, str(exc))
+    if not isinstance(fields, dict):
+        return make_row({}, spec, where, "not a JSON object")
+    return make_row(fields, spec, where)
+
+
+#: Types of JSON values that orjson reads exactly as :func:`parse_json` does: an integer beyond
+#: 64 bits comes out of orjson as a float, and a list or object may hold one.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _jsonl_utf8(block: LineBlock, spec: InputSpec) -> Iterator[Row]:
+    """The rows of a UTF-8 JSONL block: the common line (an object of strings, integers,
+    booleans and nulls whose text is a non-blank string) read by orjson alone; every other
+    line goes the whole way (:func:`decode_line`, :func:`_jsonl_row`), so every check of
+    :func:`parse_json` and :func:`make_row` still holds for it."""
+    path, number, loads, failed = block.path, block.before, orjson.loads, orjson.JSONDecodeError
+    text_column, id_column = spec.text_column, spec.id_column or None
+    source_column, plain = spec.source_column or "source", _PLAIN.issuperset
+    for data in block.lines:
+        number += 1
         try:
-            fields = parse_json(line)
-        except JSONLineError as exc:
-            yield make_row({}, spec, where, str(exc))
+            fields = loads(data)  # refuses what strict UTF-8 decoding refuses, and a BOM
+        except failed:
+            fields = None
+        if type(fields) is dict and plain(map(type, fields.values())):
+            text = fields.get(text_column)
+            if (
+                type(text) is str
+                and text
+                and not text.isspace()  # the whitespace str.strip() takes off
+                and (id_column is None or id_column in fields)
+            ):
+                source = fields.get(source_column)
+                where = f"{path}:{number}"
+                yield Row(fields, text, None if source is None else str(source), where)
+            else:
+                yield make_row(fields, spec, f"{path}:{number}")
             continue
-        if not isinstance(fields, dict):
-            yield make_row({}, spec, where, "not a JSON object")
-            continue
-        yield make_row(fields, spec, where)
+        line, problem = decode_line(data, number, path, spec, "utf-8")
+        row = _jsonl_row(line, f"{path}:{number}", problem, spec)
+        if row is not None:
+            yield row
 
 
 class _RecordLines:
@@ -527,25 +588,141 @@ def read_rows(spec: InputSpec, position: Position | None = None) -> Iterator[Row
         Unreadable input, a CSV/TSV header without the text column, or undecodable bytes
         (unless ``spec.errors_as_rows``).
     """
+    for block in read_blocks(spec, position):
+        yield from block_rows(spec, block)
+
+
+#: Default size of a block of raw lines (see :func:`read_blocks`).
+BLOCK_LINES = 2000
+BLOCK_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class LineBlock:
+    """Raw lines of a txt or jsonl input, as the file holds them, to be parsed where they are
+    labelled (:func:`block_rows`): reading them costs the reader almost nothing per row."""
+
+    path: str
+    fmt: str
+    before: int  # lines of the file before the block's first: line numbers stay the file's own
+    lines: list[bytes]
+
+
+def read_blocks(
+    spec: InputSpec,
+    position: Position | None = None,
+    *,
+    lines: int = BLOCK_LINES,
+    max_bytes: int = BLOCK_BYTES,
+    rows: int = BLOCK_LINES,
+) -> Iterator[LineBlock | list[Row]]:
+    """Every input in order, in blocks: a txt or jsonl file (not ``--documents``) as blocks
+    of at most ``lines`` raw lines (or about ``max_bytes``), any other as lists of at most
+    ``rows`` rows. :func:`block_rows` turns either into its rows.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_rows`; a damaged gzip file after the block of the lines before the damage.
+    """
     position = position or Position()
     for path in spec.paths:
         fmt = input_format(path, spec.input_format)
-        try:
-            with _open_binary(path) as handle:
-                lines = _Lines(handle, path, spec, position)
-                if fmt == "txt":
-                    yield from (_document if spec.documents else _txt)(lines, spec)
-                elif fmt == "jsonl":
-                    yield from _jsonl(lines, spec)
-                else:
-                    yield from _delimited(lines, spec, "\t" if fmt == "tsv" else ",")
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise InputError(f"{path}: cannot read ({exc})") from None
-        except csv.Error as exc:
-            raise InputError(f"{path}: not valid {fmt.upper()} ({exc})") from None
+        if fmt in ("txt", "jsonl") and not spec.documents:
+            yield from _line_blocks(path, fmt, position, lines, max_bytes)
+        else:
+            file_rows = _file_rows(path, fmt, spec, position)
+            while chunk := list(islice(file_rows, rows)):
+                yield chunk
         if path != STDIN:
             position.previous_files += Path(path).stat().st_size
             position.done = position.previous_files
+
+
+def _file_rows(path: str, fmt: str, spec: InputSpec, position: Position) -> Iterator[Row]:
+    try:
+        with _open_binary(path) as handle:
+            lines = _Lines(handle, path, spec, position)
+            if fmt == "txt":
+                yield from (_document if spec.documents else _txt)(lines, spec)
+            elif fmt == "jsonl":
+                yield from _jsonl(lines, spec)
+            else:
+                yield from _delimited(lines, spec, "\t" if fmt == "tsv" else ",")
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not valid {fmt.upper()} ({exc})") from None
+
+
+def _line_blocks(
+    path: str, fmt: str, position: Position, lines: int, max_bytes: int
+) -> Iterator[LineBlock]:
+    try:
+        with _open_binary(path) as handle:
+            yield from _raw_blocks(handle, path, fmt, position, lines, max_bytes)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+
+
+def _raw_blocks(
+    handle: IO[bytes], path: str, fmt: str, position: Position, lines: int, max_bytes: int
+) -> Iterator[LineBlock]:
+    """The raw lines of one open input in blocks; damaged gzip data ends them as
+    :class:`_Lines` does, after a last block of the lines read before it."""
+    raw = getattr(handle, "fileobj", None) or handle
+    tell = raw.tell if path != STDIN and raw.seekable() else None
+    before, block, size = 0, [], 0
+    try:
+        for data in handle:
+            block.append(data)
+            size += len(data)
+            if len(block) >= lines or size >= max_bytes:
+                yield LineBlock(path, fmt, before, block)
+                before, block, size = before + len(block), [], 0
+                if tell is not None:
+                    position.done = position.previous_files + tell()
+    except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
+        reached = before + len(block)
+        if block:
+            yield LineBlock(path, fmt, before, block)
+        if not reached:
+            raise InputError(f"{path}: cannot read ({exc})") from None
+        raise InputError(
+            f"{path}: damaged gzip data after line {reached} ({exc}); fix or fetch the file again"
+        ) from None
+    if block:
+        yield LineBlock(path, fmt, before, block)
+
+
+class _Given:
+    """Raw lines already read, as :class:`_Lines` takes a file: not seekable (no progress)."""
+
+    def __init__(self, lines: Iterable[bytes]):
+        self.lines = lines
+
+    def seekable(self) -> bool:
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.lines)
+
+
+def block_rows(spec: InputSpec, block: LineBlock | list[Row]) -> Iterator[Row]:
+    """The rows of one block of :func:`read_blocks`, in order, named by their file's lines.
+
+    Raises
+    ------
+    InputError
+        Undecodable bytes, unless ``spec.errors_as_rows``.
+    """
+    if isinstance(block, list):
+        return iter(block)
+    if block.fmt == "jsonl" and _line_encoding(spec.encoding) == "utf-8":
+        return _jsonl_utf8(block, spec)
+    lines = _Lines(_Given(block.lines), block.path, spec, Position())  # type: ignore[arg-type]
+    lines.number = block.before
+    return (_jsonl if block.fmt == "jsonl" else _txt)(lines, spec)
 
 
 @dataclass(frozen=True)
@@ -607,21 +784,40 @@ def read_block(spec: InputSpec, block: Block) -> Iterator[Row]:
     InputError
         As :func:`read_rows`.
     """
+    for piece in block_pieces(spec, block):
+        yield from block_rows(spec, piece)
+
+
+def block_pieces(
+    spec: InputSpec, block: Block, *, lines: int = BLOCK_LINES
+) -> Iterator[LineBlock | list[Row]]:
+    """One block of a file as :func:`read_blocks` gives a whole file: raw lines of txt and
+    jsonl in pieces of ``lines``, rows of csv and tsv in lists of as many.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_rows`.
+    """
     csv.field_size_limit(sys.maxsize)
     fmt = input_format(block.path, spec.input_format)
     try:
         with open(block.path, "rb") as handle:
             start, skipped = _line_start(handle, block.start)
             raw = _BlockLines(handle, start, block.end, block.header)
-            lines = _Lines(raw, block.path, spec, Position())  # type: ignore[arg-type]
             # Lines before this block's first, less the header line when it is read first.
-            lines.number = block.newlines_before + skipped - int(block.header)
-            if fmt == "txt":
-                yield from _txt(lines, spec)
-            elif fmt == "jsonl":
-                yield from _jsonl(lines, spec)
-            else:
-                yield from _delimited(lines, spec, "\t" if fmt == "tsv" else ",")
+            before = block.newlines_before + skipped - int(block.header)
+            if fmt in ("txt", "jsonl"):
+                raws = iter(raw)
+                while piece := list(islice(raws, lines)):
+                    yield LineBlock(block.path, fmt, before, piece)
+                    before += len(piece)
+                return
+            reader = _Lines(raw, block.path, spec, Position())  # type: ignore[arg-type]
+            reader.number = before
+            rows = _delimited(reader, spec, "\t" if fmt == "tsv" else ",")
+            while chunk := list(islice(rows, lines)):
+                yield chunk
     except OSError as exc:
         raise InputError(f"{block.path}: cannot read ({exc})") from None
     except csv.Error as exc:
