@@ -10,23 +10,30 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
 from classifier.atomic import check_target
+from classifier.blocks import (
+    BlockJob,
+    Facts,
+    Labelled,
+    Piece,
+    label_block,
+    predict_texts,
+    take_rows,
+    with_header,
+)
 from classifier.decisions import Policy
 from classifier.decisions import policy as model_policy
 from classifier.errors import ExitCode, InputError, ModelError
-from classifier.inputs import STDIN, InputSpec, Position, Row, read_rows
+from classifier.inputs import STDIN, InputSpec, Position, Row, read_blocks
 from classifier.model import Model, load_model
 from classifier.resume import Finished, check_resumable, key_path, part_path, run_key
-from classifier.rows import RowWriter, Spans, model_tag, outcome, output_format, records
-from classifier.segment import segment
+from classifier.rows import RowWriter, model_tag, outcome, output_format, records
 from classifier.summary import SourceSummary
 
 CHUNK_ROWS = 2000
@@ -78,6 +85,16 @@ class BatchReport:
             self.held += record.get("decision") == "hold"
             self.reviewed += record.get("decision") == "review"
 
+    def add_facts(self, facts: Facts) -> None:
+        """Count a labelled block's rows at once, as :meth:`add` would one by one."""
+        errors = facts.errors
+        self.read += facts.rows
+        self.errors += errors
+        self.labelled += facts.rows - errors
+        self.first_error = self.first_error or facts.first_error
+        self.held += facts.count("hold")
+        self.reviewed += facts.count("review")
+
     def merge(self, other: BatchReport) -> None:
         """Add another run's counts (a cluster's parts)."""
         self.read += other.read
@@ -95,24 +112,6 @@ class BatchReport:
     def line(self) -> str:
         kept = f" ({self.resumed} kept from the interrupted run)" if self.resumed else ""
         return f"{self.read} rows read, {self.labelled} labelled, {self.errors} errors{kept}"
-
-
-def predict_texts(
-    model: Model, texts: list[str], *, segments: bool = False
-) -> tuple[np.ndarray, Spans | None]:
-    """The model's work for a chunk: probabilities and, with ``segments``, sentence spans.
-
-    Returns
-    -------
-    (ndarray, list or None)
-        One probability row per text (per sentence with ``segments``), and per text its
-        sentences' ``(start, end)`` offsets.
-    """
-    if not segments:
-        return model.predict_proba(texts), None
-    spans = [[(s.start, s.end) for s in segment(text)] for text in texts]
-    flat = [text[a:b] for text, parts in zip(texts, spans) for a, b in parts]
-    return model.predict_proba(flat), spans
 
 
 def score_rows(
@@ -164,48 +163,73 @@ def worker_model(model_dir: str, sha: str) -> Model:
     return model
 
 
-def _predict_in_worker(
-    model_dir: str, sha: str, texts: list[str], segments: bool
-) -> tuple[np.ndarray, Spans | None]:
-    """:func:`predict_texts` in a worker process: only texts go there and only arrays come back."""
-    return predict_texts(worker_model(model_dir, sha), texts, segments=segments)
+#: Blocks a worker process takes at a time, for ``--jobs``: a few chunks, so that sending a
+#: block and its output text back costs little next to labelling it.
+WORKER_BLOCK_CHUNKS = 2
+#: Blocks in flight per worker (sent and not yet written): the back-pressure that keeps memory
+#: flat however fast the input is read.
+IN_FLIGHT_PER_WORKER = 2
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+def _start_worker(model_dir: str, sha: str) -> None:
+    """A worker process's start: Ctrl-C is the parent's to handle; the model is checked."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_model(model_dir, sha)
 
 
-def scored_chunks(
-    model: Model, chunks: Iterator[list[Row]], options: BatchOptions
-) -> Iterator[list[dict[str, Any]]]:
-    """Scored chunks in input order, in this process or in ``options.jobs`` worker processes."""
-    rule = options.policy if options.policy is not None else model_policy(model.manifest)
-    if options.jobs == 1:
-        for chunk in chunks:
-            yield score_rows(model, chunk, segments=options.segments, policy=rule)
+def _label_in_worker(model_dir: str, sha: str, job: BlockJob, block: Piece) -> Labelled:
+    """:func:`classifier.blocks.label_block` in a worker process: raw lines go there, and the
+    output text and per-row facts come back."""
+    return label_block(worker_model(model_dir, sha), job, block)
+
+
+def labelled_blocks(
+    model: Model, job: BlockJob, blocks: Iterator[Piece], jobs: int
+) -> Iterator[Labelled]:
+    """Every block labelled, in input order, in this process or in ``jobs`` worker processes
+    (at most :data:`IN_FLIGHT_PER_WORKER` blocks each in flight)."""
+    if jobs == 1:
+        for block in blocks:
+            yield label_block(model, job, block)
         return
-    from joblib import Parallel, delayed
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-    tag = model_tag(model)
-    pending: list[list[Row]] = []
-
-    def tasks() -> Iterator[Any]:
-        for chunk in chunks:
-            pending.append(chunk)
-            texts = [r.text for r in chunk if r.text is not None and r.error is None]
-            yield delayed(_predict_in_worker)(
-                str(model.path), model.sha256, texts, options.segments
-            )
-
-    parallel = Parallel(n_jobs=options.jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    for proba, spans in parallel(tasks()):
-        yield records(pending.pop(0), proba, spans, tag, policy=rule)
+    # Forked workers start with the model the parent loaded and checked, at no cost; where
+    # there is no fork, each loads the folder and checks it has the same checksum.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    model_dir = str(model.path)
+    if method == "fork":
+        _WORKER_MODELS[model_dir] = model
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_worker,
+        initargs=(model_dir, model.sha256),
+    )
+    pending: deque[Future[Labelled]] = deque()
+    try:
+        for block in blocks:
+            pending.append(pool.submit(_label_in_worker, model_dir, model.sha256, job, block))
+            if len(pending) >= jobs * IN_FLIGHT_PER_WORKER:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if method == "fork":
+            _WORKER_MODELS.pop(model_dir, None)
 
 
 class _Sink:
-    """Where records go: a stream, or an output file by way of its part file (resumable)."""
+    """Where output text goes: a stream, or an output file by way of its part file (resumable).
+
+    A delimited output's header is worked out from the first chunk of rows before any block is
+    labelled (:meth:`header_for`), and written before the first row (or, for a file without
+    rows, at the end), as :class:`classifier.rows.RowWriter` would write it.
+    """
 
     def __init__(
         self,
@@ -215,13 +239,14 @@ class _Sink:
         stream: IO[str] | None,
         options: BatchOptions,
     ):
-        self.output, self.options = output, options
+        self.output, self.options, self.stream = output, options, stream
         self.fmt = output_format(str(output) if output else None, options.output_format)
         self.handle: IO[str] | None = None
+        self.header: list[str] | None = None
+        self.header_due = False  # worked out here and not written yet
         if output is None:
             if options.resume:
                 raise InputError("--resume needs an output file (-o)")
-            self.writer = RowWriter(stream, self.fmt, formulas=options.formulas)  # type: ignore[arg-type]
             return
         check_output(output, spec)
         rule = options.policy if options.policy is not None else model_policy(model.manifest)
@@ -240,7 +265,7 @@ class _Sink:
         the rest, and say how many input rows are done."""
         if self.output is None:
             return 0
-        header, done = None, 0
+        done = 0
         part = part_path(self.output)
         if self.options.resume:
             finished = Finished(part, self.fmt)
@@ -248,22 +273,36 @@ class _Sink:
                 account(record)
                 done += 1
             finished.cut()
-            header = finished.header
+            self.header = finished.header if self.fmt != "jsonl" else None
         else:
             key_path(self.output).write_text(json.dumps(self.key), encoding="utf-8")
         self.handle = part.open(
             "a" if done or self.options.resume else "w", encoding="utf-8", newline=""
         )
-        self.writer = RowWriter(
-            self.handle,
-            self.fmt,
-            header=header if self.fmt != "jsonl" else None,
-            formulas=self.options.formulas,
-        )
         return done
 
-    def write(self, batch: list[dict[str, Any]]) -> None:
-        self.writer.write(batch)
+    def header_for(
+        self, job: BlockJob, blocks: Iterator[Piece]
+    ) -> tuple[BlockJob, Iterator[Piece]]:
+        """``job`` with the delimited output's columns: the interrupted run's, else worked out
+        from the first chunk (written before the first row); and the blocks to label."""
+        if self.fmt == "jsonl" or self.header is not None:
+            return dataclasses.replace(job, header=self.header), blocks
+        job, blocks = with_header(job, blocks)
+        self.header, self.header_due = job.header, True
+        return job, blocks
+
+    def _write_header(self, handle: IO[str]) -> None:
+        RowWriter(handle, self.fmt, header=self.header).write_header()
+        self.header_due = False
+
+    def write(self, text: str) -> None:
+        handle = self.handle if self.handle is not None else self.stream
+        if not text or handle is None:
+            return
+        if self.header_due:
+            self._write_header(handle)
+        handle.write(text)
         if self.handle is not None:
             self.handle.flush()
 
@@ -276,9 +315,9 @@ class _Sink:
         if self.output is None:
             return
         part = part_path(self.output)
-        if self.fmt != "jsonl" and self.writer.header is None:  # no rows: still a valid file
+        if self.header_due:  # no rows: still a valid file
             with part.open("a", encoding="utf-8", newline="") as empty:
-                RowWriter(empty, self.fmt).write([])
+                self._write_header(empty)
         check_target(self.output)
         os.replace(part, self.output)
         key_path(self.output).unlink(missing_ok=True)
@@ -359,17 +398,51 @@ def label_inputs(
     report = BatchReport()
     account = _accountant(report, summary, observe, spec.source_column or "source")
     position = Position()
-    rows: Iterator[Row] = read_rows(spec, position)
+    lines = options.chunk_rows * (WORKER_BLOCK_CHUNKS if options.jobs > 1 else 1)
+    blocks = read_blocks(spec, position, lines=lines, rows=lines)
     try:
         report.resumed = sink.start(account)
-        rows = islice(rows, report.resumed, None)
-        for batch in scored_chunks(model, _chunks(rows, options.chunk_rows), options):
-            sink.write(batch)
-            for record in batch:
-                account(record)
+        _, blocks = take_rows(spec, blocks, report.resumed)  # done by the interrupted run
+        job = _job(spec, model, options, sink.fmt, observe is not None)
+        job, blocks = sink.header_for(job, blocks)
+        for labelled in labelled_blocks(model, job, blocks, options.jobs):
+            sink.write(labelled.text)
+            _count(labelled, report, summary, observe)
             if progress:
                 progress(report.read, position.done)
     finally:
         sink.close()
     sink.commit()
     return report
+
+
+def _job(
+    spec: InputSpec, model: Model, options: BatchOptions, fmt: str, keep_records: bool
+) -> BlockJob:
+    """How this run labels each block."""
+    return BlockJob(
+        spec=spec,
+        fmt=fmt,
+        tag=model_tag(model),
+        policy=options.policy if options.policy is not None else model_policy(model.manifest),
+        segments=options.segments,
+        formulas=options.formulas,
+        chunk_rows=options.chunk_rows,
+        keep_records=keep_records,
+    )
+
+
+def _count(
+    labelled: Labelled,
+    report: BatchReport,
+    summary: SourceSummary | None,
+    observe: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Count a labelled block's rows: the report, the summary, the observer."""
+    facts = labelled.facts
+    report.add_facts(facts)
+    if summary is not None:
+        summary.add_many(facts.sources, facts.labels, facts.scores, facts.decisions)
+    if observe is not None:
+        for record in labelled.records or ():
+            observe(record)

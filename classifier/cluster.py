@@ -29,8 +29,6 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +38,14 @@ from classifier.batch import (
     BatchReport,
     check_output,
     label_inputs,
-    scored_chunks,
     worker_model,
 )
+from classifier.blocks import BlockJob, label_block, with_header
+from classifier.decisions import policy as model_policy
 from classifier.errors import InputError
-from classifier.inputs import STDIN, Block, InputSpec, input_format, read_block
+from classifier.inputs import STDIN, Block, InputSpec, block_pieces, input_format
 from classifier.model import Model
-from classifier.rows import RowWriter, outcome, output_format
+from classifier.rows import RowWriter, model_tag, output_format
 from classifier.summary import SourceSummary
 
 #: With no block size given, files are cut into about this many blocks per worker thread of
@@ -160,30 +159,35 @@ def _remove_stale_parts(outputs: list[Path], tasks: list[tuple[str, str, Block |
                 path.unlink()
 
 
-def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
-
-
 def _label_block(
     spec: InputSpec, block: Block, model: Model, output: str, options: BatchOptions
 ) -> tuple[BatchReport, SourceSummary]:
-    """Label one block into its own output part, written atomically."""
+    """Label one block into its own output part, written atomically; only counts come back."""
     report, summary = BatchReport(), SourceSummary()
-    source_column = spec.source_column or "source"
     check_output(Path(output), spec)
+    job = BlockJob(
+        spec=spec,
+        fmt=options.output_format or "jsonl",
+        tag=model_tag(model),
+        policy=options.policy if options.policy is not None else model_policy(model.manifest),
+        segments=options.segments,
+        formulas=options.formulas,
+        chunk_rows=options.chunk_rows,
+    )
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
-            writer = RowWriter(handle, options.output_format or "jsonl")
-            rows = _chunks(read_block(spec, block), options.chunk_rows)
-            for batch in scored_chunks(model, rows, options):
-                writer.write(batch)
-                for record in batch:
-                    report.add(record)
-                    summary.add(record.get(source_column) or None, *outcome(record))
-            if writer.fmt != "jsonl" and writer.header is None:  # no rows: still a valid file
-                writer.write([])
+            labelled_job, pieces = with_header(
+                job, block_pieces(spec, block, lines=options.chunk_rows)
+            )
+            if labelled_job.header is not None:  # a delimited part has its header, rows or not
+                RowWriter(handle, job.fmt, header=labelled_job.header).write_header()
+            for piece in pieces:
+                labelled = label_block(model, labelled_job, piece)
+                handle.write(labelled.text)
+                facts = labelled.facts
+                report.add_facts(facts)
+                summary.add_many(facts.sources, facts.labels, facts.scores, facts.decisions)
 
     write_atomic(output, write)
     return report, summary

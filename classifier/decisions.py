@@ -62,13 +62,19 @@ class Policy:
 
     def decide_rows(self, proba: Any) -> list[str]:
         """The decision of each row of a probability array (columns in LABELS order)."""
+        return [DECISIONS[code] for code in self.decide_codes(proba).tolist()]
+
+    def decide_codes(self, proba: Any) -> Any:
+        """The decision of each row of a probability array as its index in DECISIONS (an
+        integer array: a chunk's decisions without a Python string per row)."""
         import numpy as np
 
-        out = np.full(len(proba), "accept", dtype=object)
+        out = np.full(len(proba), DECISIONS.index("accept"), dtype=np.int8)
         for point in reversed(self.points):  # strictest last, so it wins
             if point.threshold is not None:
-                out[proba[:, LABELS.index(point.label)] >= point.threshold] = point.name
-        return out.tolist()
+                hit = proba[:, LABELS.index(point.label)] >= point.threshold
+                out[hit] = DECISIONS.index(point.name)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {point.name: point.to_dict() for point in self.points}

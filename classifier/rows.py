@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from classifier import LABELS, __version__
-from classifier.decisions import Policy, strictest
+from classifier.decisions import DECISIONS, Policy, strictest
 from classifier.inputs import Row
 from classifier.model import Model
 from classifier.score import combine
@@ -169,6 +169,76 @@ def guard_formula(value: Any) -> Any:
     return value
 
 
+def header_of(flat: list[dict[str, Any]]) -> list[str]:
+    """A delimited file's columns: those of its first chunk's flat records, in order of first
+    appearance, then the score, label, decision, model, error and extra-fields columns missing."""
+    header = list(dict.fromkeys(k for r in flat for k in r))
+    if "score_disinformation" not in header:
+        header += [f"score_{label}" for label in LABELS]
+    header += [
+        k for k in ("label", "decision", "model", "error", "extra_fields") if k not in header
+    ]
+    return header
+
+
+def delimited_header(rows: list[Row], *, segments: bool, tag: str) -> list[str]:
+    """The columns :class:`RowWriter` gives a delimited file whose first chunk is ``rows``,
+    worked out before scoring (the columns depend on the rows' fields and errors, not scores),
+    so that the chunks can be written anywhere, in any order."""
+    scorable = [r for r in rows if r.text is not None and r.error is None]
+    proba = np.zeros((len(scorable), len(LABELS)))
+    spans = [[(0, len(r.text or ""))] for r in scorable] if segments else None
+    return header_of([_flat(r) for r in records(rows, proba, spans, tag, policy=Policy())])
+
+
+#: What the JSONL line of a scored row holds after its input fields: ``%`` placeholders for
+#: the label, each score and the decision (see :func:`jsonl_text`).
+_ADDED = frozenset(ADDED_FIELDS)
+_LABEL_JSON = [orjson.dumps(label) for label in LABELS]
+_DECISION_JSON = [orjson.dumps(decision) for decision in DECISIONS]
+
+
+def _line_template(tag: str) -> bytes:
+    scores = b",".join(orjson.dumps(label) + b":%s" for label in LABELS)
+    model = orjson.dumps(tag).replace(b"%", b"%%")
+    return b'%s,"label":%s,"scores":{' + scores + b'},"decision":%s,"model":' + model + b"}\n"
+
+
+def jsonl_text(
+    rows: list[Row], proba: np.ndarray, codes: np.ndarray, tag: str, *, policy: Policy
+) -> str:
+    """The JSONL lines :class:`RowWriter` writes for ``records(rows, proba, None, tag)``, byte
+    for byte, without a record per row: a scored row's line is its fields' orjson with the
+    added fields spliced in, their values formatted once per chunk (``codes``: the decisions,
+    :meth:`Policy.decide_codes`). A row with a field named like an added one, or a value
+    orjson cannot write, and every error row go by way of :func:`records`."""
+    template, dumps, failed = _line_template(tag), orjson.dumps, orjson.JSONEncodeError
+    rounded = np.round(proba, 6)
+    scores = dumps(rounded.tolist())[2:-2].split(b"],[") if len(rounded) else []
+    labels = [_LABEL_JSON[i] for i in proba.argmax(axis=1).tolist()] if len(proba) else []
+    decisions = [_DECISION_JSON[i] for i in codes.tolist()]
+    out: list[bytes] = []
+    at, isdisjoint = 0, _ADDED.isdisjoint
+    for row in rows:
+        if row.error is not None:
+            out.append(_json_line({**_base(row), "error": row.error}).encode())
+            continue
+        line = None
+        if isdisjoint(row.fields):
+            try:
+                head = dumps(row.fields)[:-1]
+            except failed:
+                head = None
+            if head is not None:
+                line = template % (head, labels[at], *scores[at].split(b","), decisions[at])
+        if line is None:
+            (record,) = records([row], proba[at : at + 1], None, tag, policy=policy)
+            line = _json_line(record).encode()
+        out.append(line)
+        at += 1
+    return b"".join(out).decode()
+
+
 class RowWriter:
     """Writes batch records as JSONL, CSV or TSV to an open text stream.
 
@@ -197,14 +267,13 @@ class RowWriter:
         (self._quoted if lone_cr else self._csv).writerow(values)
 
     def _start(self, flat: list[dict[str, Any]]) -> list[str]:
-        header = list(dict.fromkeys(k for r in flat for k in r))
-        if "score_disinformation" not in header:
-            header += [f"score_{label}" for label in LABELS]
-        header += [
-            k for k in ("label", "decision", "model", "error", "extra_fields") if k not in header
-        ]
+        header = header_of(flat)
         self._writerow(header)
         return header
+
+    def write_header(self) -> None:
+        """Write the header given to the writer (a run that worked it out beforehand)."""
+        self._writerow(self.header or [])
 
     def write(self, records: list[dict[str, Any]]) -> None:
         if self.fmt == "jsonl":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from classifier import LABELS
+from classifier.decisions import DECISIONS
 
 NO_SOURCE = "(no source)"
 Z95 = 1.959964
@@ -55,6 +58,61 @@ class SourceSummary:
         tally.disinformation_score += disinformation_score or 0.0
         tally.held += decision == "hold"
         tally.reviewed += decision == "review"
+
+    def add_many(
+        self, sources: Sequence[Any] | None, labels: Any, scores: Any, decisions: Any
+    ) -> None:
+        """Count many output rows at once, with the same sums, in the same order, as
+        :meth:`add` row by row: per row its source (``sources`` None: none has one), its label's
+        index in LABELS (-1: an error row), disinformation score and decision's index in
+        DECISIONS (-1: none). NumPy arrays; a loop over the sources, not the rows."""
+        import numpy as np
+
+        if sources is None:
+            self._add_group(NO_SOURCE, labels, scores, decisions)
+            return
+        index: dict[Any, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(s or NO_SOURCE, len(index)) for s in sources),
+            dtype=np.intp,
+            count=len(sources),
+        )
+        if len(index) * 16 > len(sources):  # nearly a source per row: row by row is cheaper
+            for source, label, score, decision in zip(
+                sources, labels.tolist(), scores.tolist(), decisions.tolist()
+            ):
+                self.add(
+                    source,
+                    None if label < 0 else LABELS[label],
+                    score,
+                    DECISIONS[decision] if decision >= 0 else None,
+                )
+            return
+        order = np.argsort(codes, kind="stable")  # keeps each source's rows in input order
+        bounds = np.searchsorted(codes[order], np.arange(len(index) + 1))
+        for key, group in index.items():
+            rows = order[bounds[group] : bounds[group + 1]]
+            self._add_group(key, labels[rows], scores[rows], decisions[rows])
+
+    def _add_group(self, key: Any, labels: Any, scores: Any, decisions: Any) -> None:
+        """Count one source's rows (see :meth:`add_many`); the score sum is accumulated left
+        to right from the tally's, as :meth:`add` would."""
+        import numpy as np
+
+        tally = self._tallies[key]
+        labelled = labels >= 0
+        tally.rows += len(labels)
+        tally.errors += int(len(labels) - labelled.sum())
+        counts = np.bincount(labels[labelled], minlength=len(LABELS)).tolist()
+        for label, count in zip(LABELS, counts):
+            tally.labels[label] += count
+        added = scores[labelled]
+        if len(added):
+            running = np.concatenate(([tally.disinformation_score], added))
+            tally.disinformation_score = float(np.add.accumulate(running)[-1])
+        kept = decisions[labelled]
+        tally.held += int((kept == DECISIONS.index("hold")).sum())
+        tally.reviewed += int((kept == DECISIONS.index("review")).sum())
 
     def merge(self, other: SourceSummary) -> None:
         """Add another summary's tallies (a cluster's parts)."""
