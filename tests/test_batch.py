@@ -296,3 +296,29 @@ def test_resume_refuses_other_thresholds(comments, model, tmp_path):
     interrupt_after(comments, model, tmp_path / "o.jsonl", 0, 10)
     with pytest.raises(InputError, match="what differs: the decision thresholds"):
         run(comments, model, tmp_path / "o.jsonl", resume=True, policy=policy({}, {"hold": 0.5}))
+
+
+def test_two_jobs_resume_an_interrupted_run(comments, model, tmp_path):
+    reference = tmp_path / "ref.csv"
+    run(comments, model, reference)
+    target = tmp_path / "out.csv"
+    interrupt_after(comments, model, target, 20, 10)
+    report = label_inputs(
+        InputSpec(paths=(str(comments),)),
+        model,
+        output=target,
+        options=BatchOptions(chunk_rows=4, resume=True, jobs=2),
+    )
+    assert report.resumed == 20 and report.read == 60
+    assert target.read_bytes() == reference.read_bytes()
+
+
+def test_a_workers_input_error_stops_the_run_with_its_message(model, tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"text": f"Officials said {i} boats left."}).encode() for i in range(50)]
+    lines[37] = b'{"text": "bad \xff byte"}'
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    for jobs in (1, 2):
+        with pytest.raises(InputError, match=r"in\.jsonl:38: undecodable bytes .* or --errors=row"):
+            run(source, model, tmp_path / "out.jsonl", chunk_rows=4, jobs=jobs)
+        assert not (tmp_path / "out.jsonl").exists()

@@ -195,3 +195,52 @@ def test_cluster_blocks_give_the_local_rows_in_order(cluster, big_inputs, mini_m
     assert (out / "a.jsonl").read_text() + (out / "b.jsonl").read_text() + (
         out / "q.jsonl"
     ).read_text() == (tmp_path / "local.jsonl").read_text()
+
+
+def _mixed_jsonl(path):
+    """Rows of several sources, multi-sentence texts, and error rows of every kind."""
+    lines = []
+    for i in range(120):
+        text = f"Officials said {i} boats left on Monday. They lie, wake up!! What a farce."
+        record = {"text": text if i % 3 else text.split(".")[0] + ".", "source": f"s{i % 4}"}
+        if i % 5 == 0:
+            record["label"] = "gold"  # a field named like an added one
+        lines.append(json.dumps(record, ensure_ascii=i % 2 == 0))
+        if i % 17 == 0:
+            lines += ["{not json", "[1, 2]", json.dumps({"text": ""}), json.dumps({"text": 3})]
+            lines += ["", '{"text": "a lone \\ud800 half.", "n": 123456789012345678901234}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_one_process_two_jobs_and_dask_write_the_same_bytes(cluster, mini_model_dir, tmp_path, fmt):
+    from classifier.batch import BatchOptions
+    from classifier.cluster import label_on_dask
+
+    model = load_model(mini_model_dir)
+    source = tmp_path / "mixed.jsonl"
+    _mixed_jsonl(source)
+    spec = InputSpec(paths=(str(source),))
+    outputs, summaries, reports = {}, {}, {}
+    for jobs in (1, 2):
+        options = BatchOptions(segments=True, jobs=jobs, chunk_rows=16)
+        summaries[jobs] = SourceSummary()
+        target = tmp_path / f"jobs{jobs}.{fmt}"
+        reports[jobs] = label_inputs(
+            spec, model, output=target, options=options, summary=summaries[jobs]
+        )
+        outputs[jobs] = target.read_bytes()
+    options = BatchOptions(segments=True, chunk_rows=16, output_format="jsonl")
+    reports["dask"], summaries["dask"] = label_on_dask(
+        cluster, spec, model, tmp_path / "out", options, blocksize=2_000
+    )
+    parts = sorted((tmp_path / "out").iterdir())
+    assert len(parts) > 3  # the file was cut into blocks
+    assert outputs[1] == outputs[2]
+    if fmt == "jsonl":
+        assert b"".join(p.read_bytes() for p in parts) == outputs[1]
+    counts = {k: (r.read, r.labelled, r.errors, r.first_error) for k, r in reports.items()}
+    assert counts[1] == counts[2] == counts["dask"]
+    assert counts[1][2] == 8 * 4 and len(outputs[1].splitlines()) == counts[1][0] + (fmt == "csv")
+    assert summaries[1].rows() == summaries[2].rows() == summaries["dask"].rows()
+    assert len(summaries[1].rows()) == 5  # four sources and the error rows without one
