@@ -33,7 +33,7 @@ from classifier.errors import ExitCode, InputError, ModelError
 from classifier.inputs import STDIN, InputSpec, Position, Row, read_blocks
 from classifier.model import Model, load_model
 from classifier.resume import Finished, check_resumable, key_path, part_path, run_key
-from classifier.rows import RowWriter, model_tag, outcome, output_format, records
+from classifier.rows import header_line, model_tag, outcome, output_format, records
 from classifier.summary import SourceSummary
 
 CHUNK_ROWS = 2000
@@ -241,7 +241,7 @@ class _Sink:
     ):
         self.output, self.options, self.stream = output, options, stream
         self.fmt = output_format(str(output) if output else None, options.output_format)
-        self.handle: IO[str] | None = None
+        self.handle: IO[bytes] | None = None
         self.header: list[str] | None = None
         self.header_due = False  # worked out here and not written yet
         if output is None:
@@ -276,9 +276,7 @@ class _Sink:
             self.header = finished.header if self.fmt != "jsonl" else None
         else:
             key_path(self.output).write_text(json.dumps(self.key), encoding="utf-8")
-        self.handle = part.open(
-            "a" if done or self.options.resume else "w", encoding="utf-8", newline=""
-        )
+        self.handle = part.open("ab" if done or self.options.resume else "wb")
         return done
 
     def header_for(
@@ -292,19 +290,21 @@ class _Sink:
         self.header, self.header_due = job.header, True
         return job, blocks
 
-    def _write_header(self, handle: IO[str]) -> None:
-        RowWriter(handle, self.fmt, header=self.header).write_header()
+    def _header_line(self) -> bytes:
         self.header_due = False
+        return header_line(self.fmt, self.header or [])
 
-    def write(self, text: str) -> None:
-        handle = self.handle if self.handle is not None else self.stream
-        if not text or handle is None:
+    def write(self, data: bytes) -> None:
+        """Write a labelled block's output (UTF-8), after the header when it is due."""
+        if not data:
             return
         if self.header_due:
-            self._write_header(handle)
-        handle.write(text)
+            data = self._header_line() + data
         if self.handle is not None:
+            self.handle.write(data)
             self.handle.flush()
+        elif self.stream is not None:
+            write_utf8(self.stream, data)
 
     def close(self) -> None:
         if self.handle is not None:
@@ -316,11 +316,26 @@ class _Sink:
             return
         part = part_path(self.output)
         if self.header_due:  # no rows: still a valid file
-            with part.open("a", encoding="utf-8", newline="") as empty:
-                self._write_header(empty)
+            with part.open("ab") as empty:
+                empty.write(self._header_line())
         check_target(self.output)
         os.replace(part, self.output)
         key_path(self.output).unlink(missing_ok=True)
+
+
+def write_utf8(stream: IO[str], data: bytes) -> None:
+    """UTF-8 ``data`` to a text stream: to its bytes underneath when it encodes as UTF-8 (no
+    decoding and encoding again), else as text in its own encoding."""
+    import codecs
+
+    buffer = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if buffer is not None and encoding and codecs.lookup(encoding).name == "utf-8":
+        stream.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        stream.write(data.decode("utf-8"))
 
 
 def check_output(output: Path, spec: InputSpec) -> None:
@@ -406,7 +421,7 @@ def label_inputs(
         job = _job(spec, model, options, sink.fmt, observe is not None)
         job, blocks = sink.header_for(job, blocks)
         for labelled in labelled_blocks(model, job, blocks, options.jobs):
-            sink.write(labelled.text)
+            sink.write(labelled.data)
             _count(labelled, report, summary, observe)
             if progress:
                 progress(report.read, position.done)

@@ -102,7 +102,7 @@ class Facts:
 class Labelled:
     """A labelled block: its output text, its facts, and its records when they were kept."""
 
-    text: str
+    data: bytes  # the output, UTF-8
     facts: Facts
     records: list[dict[str, Any]] | None = None
 
@@ -138,7 +138,7 @@ def label_block(model: Model, job: BlockJob, block: Piece) -> Labelled:
         Undecodable bytes in the block, unless the spec makes them error rows.
     """
     rows = block_rows(job.spec, block)
-    texts: list[str] = []
+    texts: list[bytes] = []
     facts: list[Facts] = []
     kept: list[dict[str, Any]] | None = [] if job.keep_records else None
     while chunk := list(islice(rows, job.chunk_rows)):
@@ -147,12 +147,12 @@ def label_block(model: Model, job: BlockJob, block: Piece) -> Labelled:
         facts.append(chunk_facts)
         if kept is not None and chunk_records is not None:
             kept.extend(chunk_records)
-    return Labelled("".join(texts), join_facts(facts), kept)
+    return Labelled(b"".join(texts), join_facts(facts), kept)
 
 
 def _label_chunk(
     model: Model, job: BlockJob, rows: list[Row]
-) -> tuple[str, Facts, list[dict[str, Any]] | None]:
+) -> tuple[bytes, Facts, list[dict[str, Any]] | None]:
     texts = [r.text for r in rows if r.text is not None and r.error is None]
     proba, spans = predict_texts(model, texts, segments=job.segments)
     if job.spliced:
@@ -162,7 +162,7 @@ def _label_chunk(
     batch = records(rows, proba, spans, job.tag, policy=job.policy)
     handle = io.StringIO(newline="")
     RowWriter(handle, job.fmt, header=job.header, formulas=job.formulas).write(batch)
-    return handle.getvalue(), record_facts(batch, job.source_column), batch
+    return handle.getvalue().encode("utf-8"), record_facts(batch, job.source_column), batch
 
 
 def _spliced_facts(rows: list[Row], proba: np.ndarray, codes: np.ndarray, column: str) -> Facts:

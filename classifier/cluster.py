@@ -45,7 +45,7 @@ from classifier.decisions import policy as model_policy
 from classifier.errors import InputError
 from classifier.inputs import STDIN, Block, InputSpec, block_pieces, input_format
 from classifier.model import Model
-from classifier.rows import RowWriter, model_tag, output_format
+from classifier.rows import header_line, model_tag, output_format
 from classifier.summary import SourceSummary
 
 #: With no block size given, files are cut into about this many blocks per worker thread of
@@ -176,15 +176,15 @@ def _label_block(
     )
 
     def write(tmp: Path) -> None:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
+        with tmp.open("wb") as handle:
             labelled_job, pieces = with_header(
                 job, block_pieces(spec, block, lines=options.chunk_rows)
             )
             if labelled_job.header is not None:  # a delimited part has its header, rows or not
-                RowWriter(handle, job.fmt, header=labelled_job.header).write_header()
+                handle.write(header_line(job.fmt, labelled_job.header))
             for piece in pieces:
                 labelled = label_block(model, labelled_job, piece)
-                handle.write(labelled.text)
+                handle.write(labelled.data)
                 facts = labelled.facts
                 report.add_facts(facts)
                 summary.add_many(facts.sources, facts.labels, facts.scores, facts.decisions)

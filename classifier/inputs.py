@@ -406,14 +406,16 @@ def _jsonl_row(line: str, where: str, problem: str | None, spec: InputSpec) -> R
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _jsonl_utf8(block: LineBlock, spec: InputSpec) -> Iterator[Row]:
+def _jsonl_utf8(block: LineBlock, spec: InputSpec) -> list[Row]:
     """The rows of a UTF-8 JSONL block: the common line (an object of strings, integers,
     booleans and nulls whose text is a non-blank string) read by orjson alone; every other
     line goes the whole way (:func:`decode_line`, :func:`_jsonl_row`), so every check of
     :func:`parse_json` and :func:`make_row` still holds for it."""
     path, number, loads, failed = block.path, block.before, orjson.loads, orjson.JSONDecodeError
     text_column, id_column = spec.text_column, spec.id_column or None
-    source_column, plain = spec.source_column or "source", _PLAIN.issuperset
+    source_column, plain, new = spec.source_column or "source", _PLAIN.issuperset, tuple.__new__
+    rows: list[Row] = []
+    add = rows.append
     for data in block.lines:
         number += 1
         try:
@@ -429,15 +431,16 @@ def _jsonl_utf8(block: LineBlock, spec: InputSpec) -> Iterator[Row]:
                 and (id_column is None or id_column in fields)
             ):
                 source = fields.get(source_column)
-                where = f"{path}:{number}"
-                yield Row(fields, text, None if source is None else str(source), where)
+                source = None if source is None else str(source)
+                add(new(Row, (fields, text, source, f"{path}:{number}", None)))
             else:
-                yield make_row(fields, spec, f"{path}:{number}")
+                add(make_row(fields, spec, f"{path}:{number}"))
             continue
         line, problem = decode_line(data, number, path, spec, "utf-8")
         row = _jsonl_row(line, f"{path}:{number}", problem, spec)
         if row is not None:
-            yield row
+            add(row)
+    return rows
 
 
 class _RecordLines:
@@ -719,7 +722,7 @@ def block_rows(spec: InputSpec, block: LineBlock | list[Row]) -> Iterator[Row]:
     if isinstance(block, list):
         return iter(block)
     if block.fmt == "jsonl" and _line_encoding(spec.encoding) == "utf-8":
-        return _jsonl_utf8(block, spec)
+        return iter(_jsonl_utf8(block, spec))
     lines = _Lines(_Given(block.lines), block.path, spec, Position())  # type: ignore[arg-type]
     lines.number = block.before
     return (_jsonl if block.fmt == "jsonl" else _txt)(lines, spec)

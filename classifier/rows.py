@@ -181,6 +181,15 @@ def header_of(flat: list[dict[str, Any]]) -> list[str]:
     return header
 
 
+def header_line(fmt: str, header: list[str]) -> bytes:
+    """A delimited file's header line as :class:`RowWriter` writes it, in UTF-8."""
+    import io
+
+    handle = io.StringIO(newline="")
+    RowWriter(handle, fmt, header=header).write_header()
+    return handle.getvalue().encode("utf-8")
+
+
 def delimited_header(rows: list[Row], *, segments: bool, tag: str) -> list[str]:
     """The columns :class:`RowWriter` gives a delimited file whose first chunk is ``rows``,
     worked out before scoring (the columns depend on the rows' fields and errors, not scores),
@@ -191,52 +200,98 @@ def delimited_header(rows: list[Row], *, segments: bool, tag: str) -> list[str]:
     return header_of([_flat(r) for r in records(rows, proba, spans, tag, policy=Policy())])
 
 
-#: What the JSONL line of a scored row holds after its input fields: ``%`` placeholders for
-#: the label, each score and the decision (see :func:`jsonl_text`).
 _ADDED = frozenset(ADDED_FIELDS)
-_LABEL_JSON = [orjson.dumps(label) for label in LABELS]
-_DECISION_JSON = [orjson.dumps(decision) for decision in DECISIONS]
+_LABEL_JSON = np.array([orjson.dumps(label) for label in LABELS], dtype=object)
+_DECISION_JSON = np.array([orjson.dumps(decision) for decision in DECISIONS], dtype=object)
 
 
-def _line_template(tag: str) -> bytes:
-    scores = b",".join(orjson.dumps(label) + b":%s" for label in LABELS)
-    model = orjson.dumps(tag).replace(b"%", b"%%")
-    return b'%s,"label":%s,"scores":{' + scores + b'},"decision":%s,"model":' + model + b"}\n"
+def _line_pieces(tag: str) -> list[bytes]:
+    """What a scored row's JSONL line holds between its variable parts: before the label, before
+    each score, before the decision, and the model and line end."""
+    keys = [orjson.dumps(label) + b":" for label in LABELS]
+    model = b',"model":' + orjson.dumps(tag) + b"}\n"
+    return [
+        b',"label":',
+        b',"scores":{' + keys[0],
+        *(b"," + k for k in keys[1:]),
+        b'},"decision":',
+        model,
+    ]
 
 
 def jsonl_text(
     rows: list[Row], proba: np.ndarray, codes: np.ndarray, tag: str, *, policy: Policy
-) -> str:
+) -> bytes:
     """The JSONL lines :class:`RowWriter` writes for ``records(rows, proba, None, tag)``, byte
-    for byte, without a record per row: a scored row's line is its fields' orjson with the
-    added fields spliced in, their values formatted once per chunk (``codes``: the decisions,
-    :meth:`Policy.decide_codes`). A row with a field named like an added one, or a value
-    orjson cannot write, and every error row go by way of :func:`records`."""
-    template, dumps, failed = _line_template(tag), orjson.dumps, orjson.JSONEncodeError
-    rounded = np.round(proba, 6)
-    scores = dumps(rounded.tolist())[2:-2].split(b"],[") if len(rounded) else []
-    labels = [_LABEL_JSON[i] for i in proba.argmax(axis=1).tolist()] if len(proba) else []
-    decisions = [_DECISION_JSON[i] for i in codes.tolist()]
-    out: list[bytes] = []
-    at, isdisjoint = 0, _ADDED.isdisjoint
-    for row in rows:
-        if row.error is not None:
-            out.append(_json_line({**_base(row), "error": row.error}).encode())
-            continue
-        line = None
-        if isdisjoint(row.fields):
+    for byte (UTF-8), without a record per row.
+
+    A scored row's line is its fields' orjson with the added fields spliced in. The pieces of
+    every scored line are laid out in one list by slices, the label, score and decision text
+    formatted once per chunk (``codes``: the decisions, :meth:`Policy.decide_codes`), and
+    joined once. An error row's line goes before the next scored line's pieces. A row with a
+    field named like an added one, or a value orjson cannot write, takes its whole line from
+    :func:`records`.
+    """
+    scored = [r for r in rows if r.error is None]
+    heads, odd = _heads(scored)
+    width, count = 2 * len(LABELS) + 6, len(scored)
+    out: list[bytes] = [b""] * (width * count)
+    if count:
+        pieces = _line_pieces(tag)
+        numbers = orjson.dumps(np.round(proba, 6).tolist())[2:-2].replace(b"],[", b",")
+        scores = numbers.split(b",")
+        for k, piece in enumerate(pieces[:-1]):
+            out[1 + 2 * k :: width] = [piece] * count
+        out[2::width] = _LABEL_JSON[proba.argmax(axis=1)].tolist()
+        for k in range(len(LABELS)):
+            out[4 + 2 * k :: width] = scores[k :: len(LABELS)]
+        out[width - 2 :: width] = _DECISION_JSON[codes].tolist()
+        out[width - 1 :: width] = [pieces[-1]] * count
+        for at in odd:  # the whole line, by way of a record
+            (record,) = records([scored[at]], proba[at : at + 1], None, tag, policy=policy)
+            heads[at] = _json_line(record).encode()
+            out[at * width + 1 : (at + 1) * width] = [b""] * (width - 1)
+    tail = _error_lines(rows, heads)
+    out[0::width] = heads
+    return b"".join(out) + tail
+
+
+def _error_lines(rows: list[Row], heads: list[bytes]) -> bytes:
+    """Put each error row's line before the head of the scored row after it (``heads``, in
+    place); the error lines after the last scored row are returned."""
+    before: dict[int, list[bytes]] = {}
+    errors = [i for i, r in enumerate(rows) if r.error is not None]
+    for rank, i in enumerate(errors):
+        line = _json_line({**_base(rows[i]), "error": rows[i].error}).encode()
+        before.setdefault(i - rank, []).append(line)  # i - rank: the scored rows before it
+    tail = before.pop(len(heads), [])
+    for at, lines in before.items():
+        heads[at] = b"".join(lines) + heads[at]
+    return b"".join(tail)
+
+
+def _heads(rows: list[Row]) -> tuple[list[bytes], list[int]]:
+    """Each row's fields as orjson without the closing brace, and which rows cannot be spliced
+    (a field named like an added one, a value orjson refuses): those get an empty head."""
+    dumps, isdisjoint = orjson.dumps, _ADDED.isdisjoint
+    fields = [r.fields for r in rows]
+    if all(map(isdisjoint, fields)):
+        try:
+            return [dumps(f)[:-1] for f in fields], []
+        except orjson.JSONEncodeError:
+            pass
+    heads, odd = [], []
+    for at, one in enumerate(fields):
+        head = b""
+        if isdisjoint(one):
             try:
-                head = dumps(row.fields)[:-1]
-            except failed:
-                head = None
-            if head is not None:
-                line = template % (head, labels[at], *scores[at].split(b","), decisions[at])
-        if line is None:
-            (record,) = records([row], proba[at : at + 1], None, tag, policy=policy)
-            line = _json_line(record).encode()
-        out.append(line)
-        at += 1
-    return b"".join(out).decode()
+                head = dumps(one)[:-1]
+            except orjson.JSONEncodeError:
+                odd.append(at)
+        else:
+            odd.append(at)
+        heads.append(head)
+    return heads, odd
 
 
 class RowWriter:
