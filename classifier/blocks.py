@@ -10,11 +10,13 @@ record per row. The full records come back only when an observer (a thread summa
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Any
+from operator import methodcaller
+from typing import Any, cast
 
 import numpy as np
 
@@ -137,7 +139,16 @@ def label_block(model: Model, job: BlockJob, block: Piece) -> Labelled:
     InputError
         Undecodable bytes in the block, unless the spec makes them error rows.
     """
-    rows = block_rows(job.spec, block)
+    enabled = gc.isenabled()
+    gc.disable()  # a block's rows form no cycles; collecting while they live only costs
+    try:
+        return _label_rows(model, job, block_rows(job.spec, block))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _label_rows(model: Model, job: BlockJob, rows: Iterator[Row]) -> Labelled:
     texts: list[bytes] = []
     facts: list[Facts] = []
     kept: list[dict[str, Any]] | None = [] if job.keep_records else None
@@ -153,33 +164,50 @@ def label_block(model: Model, job: BlockJob, block: Piece) -> Labelled:
 def _label_chunk(
     model: Model, job: BlockJob, rows: list[Row]
 ) -> tuple[bytes, Facts, list[dict[str, Any]] | None]:
-    texts = [r.text for r in rows if r.text is not None and r.error is None]
-    proba, spans = predict_texts(model, texts, segments=job.segments)
+    # The rows' columns in one C-level pass; the common chunk has no error row at all.
+    fields, texts, _, _, errors = zip(*rows)
+    clean = errors.count(None) == len(rows)
+    errors_at = [] if clean else [i for i, e in enumerate(errors) if e is not None]
+    scored = rows if clean else [r for r in rows if r.error is None]
+    # A row without an error has a text (make_row): a clean chunk's texts are its column.
+    scorable = cast(list[str], list(texts)) if clean else [r.text for r in scored if r.text]
+    proba, spans = predict_texts(model, scorable, segments=job.segments)
     if job.spliced:
         codes = job.policy.decide_codes(proba)
-        text = jsonl_text(rows, proba, codes, job.tag, policy=job.policy)
-        return text, _spliced_facts(rows, proba, codes, job.source_column), None
+        data = jsonl_text(rows, scored, errors_at, proba, codes, job.tag, policy=job.policy)
+        facts = _spliced_facts(fields, errors, errors_at, proba, codes, job.source_column)
+        return data, facts, None
     batch = records(rows, proba, spans, job.tag, policy=job.policy)
     handle = io.StringIO(newline="")
     RowWriter(handle, job.fmt, header=job.header, formulas=job.formulas).write(batch)
     return handle.getvalue().encode("utf-8"), record_facts(batch, job.source_column), batch
 
 
-def _spliced_facts(rows: list[Row], proba: np.ndarray, codes: np.ndarray, column: str) -> Facts:
+def _spliced_facts(
+    fields: tuple[dict[str, Any], ...],
+    errors: tuple[str | None, ...],
+    errors_at: list[int],
+    proba: np.ndarray,
+    codes: np.ndarray,
+    column: str,
+) -> Facts:
     """Facts of a chunk written by :func:`classifier.rows.jsonl_text`: as :func:`record_facts`
-    would count its records (the source column is no added field, so it is the input's)."""
-    ok = np.fromiter((r.error is None for r in rows), dtype=bool, count=len(rows))
-    labels = np.full(len(rows), -1, dtype=np.int8)
-    scores = np.zeros(len(rows))
-    decisions = np.full(len(rows), -1, dtype=np.int8)
+    would count its records (the source column is no added field, so it is the input's; an
+    empty source counts as none, in :meth:`SourceSummary.add_many` as in the records)."""
+    count = len(fields)
+    ok = np.ones(count, dtype=bool)
+    ok[errors_at] = False
+    labels = np.full(count, -1, dtype=np.int8)
+    scores = np.zeros(count)
+    decisions = np.full(count, -1, dtype=np.int8)
     if len(proba):
         labels[ok] = proba.argmax(axis=1)
         scores[ok] = np.round(proba[:, _DISINFORMATION], 6)
         decisions[ok] = codes
-    sources: list[Any] | None = [r.fields.get(column) or None for r in rows]
+    sources: list[Any] | None = list(map(methodcaller("get", column), fields))
     if not any(sources or ()):
         sources = None
-    first = next((r.error for r in rows if r.error is not None), None)
+    first = errors[errors_at[0]] if errors_at else None
     return Facts(labels, scores, decisions, sources, first)
 
 

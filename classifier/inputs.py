@@ -671,31 +671,47 @@ def _line_blocks(
 def _raw_blocks(
     handle: IO[bytes], path: str, fmt: str, position: Position, lines: int, max_bytes: int
 ) -> Iterator[LineBlock]:
-    """The raw lines of one open input in blocks; damaged gzip data ends them as
-    :class:`_Lines` does, after a last block of the lines read before it."""
+    """The raw lines of one open input in blocks of at most ``lines``, read a few hundred
+    bytes a line at a time (at most ``max_bytes``); damaged gzip data ends them as
+    :class:`_Lines` does, after a last block of the lines before the damage
+    (:func:`_lines_before_damage`)."""
     raw = getattr(handle, "fileobj", None) or handle
     tell = raw.tell if path != STDIN and raw.seekable() else None
-    before, block, size = 0, [], 0
-    try:
-        for data in handle:
-            block.append(data)
-            size += len(data)
-            if len(block) >= lines or size >= max_bytes:
-                yield LineBlock(path, fmt, before, block)
-                before, block, size = before + len(block), [], 0
-                if tell is not None:
-                    position.done = position.previous_files + tell()
-    except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
-        reached = before + len(block)
-        if block:
+    before, hint = 0, min(max_bytes, lines * 256)
+    while True:
+        try:
+            read = handle.readlines(hint)  # many lines in one call, not a call per line
+        except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
+            rest = _lines_before_damage(path, before)
+            if rest:
+                yield LineBlock(path, fmt, before, rest)
+            reached = before + len(rest)
+            if not reached:
+                raise InputError(f"{path}: cannot read ({exc})") from None
+            raise InputError(
+                f"{path}: damaged gzip data after line {reached} ({exc}); fix or fetch the file again"
+            ) from None
+        if not read:
+            return
+        for start in range(0, len(read), lines):
+            block = read[start : start + lines]
             yield LineBlock(path, fmt, before, block)
-        if not reached:
-            raise InputError(f"{path}: cannot read ({exc})") from None
-        raise InputError(
-            f"{path}: damaged gzip data after line {reached} ({exc}); fix or fetch the file again"
-        ) from None
-    if block:
-        yield LineBlock(path, fmt, before, block)
+            before += len(block)
+        if tell is not None:
+            position.done = position.previous_files + tell()
+
+
+def _lines_before_damage(path: str, skip: int) -> list[bytes]:
+    """The lines of a damaged gzip file after its first ``skip``, up to the damage: read
+    again one by one, so that every line before it is labelled and the error names it."""
+    got: list[bytes] = []
+    if path == STDIN:
+        return got
+    with contextlib.suppress(zlib.error, EOFError, gzip.BadGzipFile), _open_binary(path) as handle:
+        for number, data in enumerate(handle):
+            if number >= skip:
+                got.append(data)
+    return got
 
 
 class _Given:

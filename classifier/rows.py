@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -220,19 +221,26 @@ def _line_pieces(tag: str) -> list[bytes]:
 
 
 def jsonl_text(
-    rows: list[Row], proba: np.ndarray, codes: np.ndarray, tag: str, *, policy: Policy
+    rows: list[Row],
+    scored: list[Row],
+    errors_at: list[int],
+    proba: np.ndarray,
+    codes: np.ndarray,
+    tag: str,
+    *,
+    policy: Policy,
 ) -> bytes:
     """The JSONL lines :class:`RowWriter` writes for ``records(rows, proba, None, tag)``, byte
     for byte (UTF-8), without a record per row.
 
-    A scored row's line is its fields' orjson with the added fields spliced in. The pieces of
-    every scored line are laid out in one list by slices, the label, score and decision text
+    ``scored`` are the rows without an error, ``errors_at`` the others' positions. A scored
+    row's line is its fields' orjson with the added fields spliced in. The pieces of every
+    scored line are laid out in one list by slices, the label, score and decision text
     formatted once per chunk (``codes``: the decisions, :meth:`Policy.decide_codes`), and
     joined once. An error row's line goes before the next scored line's pieces. A row with a
     field named like an added one, or a value orjson cannot write, takes its whole line from
     :func:`records`.
     """
-    scored = [r for r in rows if r.error is None]
     heads, odd = _heads(scored)
     width, count = 2 * len(LABELS) + 6, len(scored)
     out: list[bytes] = [b""] * (width * count)
@@ -251,17 +259,16 @@ def jsonl_text(
             (record,) = records([scored[at]], proba[at : at + 1], None, tag, policy=policy)
             heads[at] = _json_line(record).encode()
             out[at * width + 1 : (at + 1) * width] = [b""] * (width - 1)
-    tail = _error_lines(rows, heads)
+    tail = _error_lines(rows, errors_at, heads)
     out[0::width] = heads
     return b"".join(out) + tail
 
 
-def _error_lines(rows: list[Row], heads: list[bytes]) -> bytes:
+def _error_lines(rows: list[Row], errors_at: list[int], heads: list[bytes]) -> bytes:
     """Put each error row's line before the head of the scored row after it (``heads``, in
     place); the error lines after the last scored row are returned."""
     before: dict[int, list[bytes]] = {}
-    errors = [i for i, r in enumerate(rows) if r.error is not None]
-    for rank, i in enumerate(errors):
+    for rank, i in enumerate(errors_at):
         line = _json_line({**_base(rows[i]), "error": rows[i].error}).encode()
         before.setdefault(i - rank, []).append(line)  # i - rank: the scored rows before it
     tail = before.pop(len(heads), [])
@@ -274,7 +281,7 @@ def _heads(rows: list[Row]) -> tuple[list[bytes], list[int]]:
     """Each row's fields as orjson without the closing brace, and which rows cannot be spliced
     (a field named like an added one, a value orjson refuses): those get an empty head."""
     dumps, isdisjoint = orjson.dumps, _ADDED.isdisjoint
-    fields = [r.fields for r in rows]
+    fields = list(map(itemgetter(0), rows))  # Row.fields
     if all(map(isdisjoint, fields)):
         try:
             return [dumps(f)[:-1] for f in fields], []
