@@ -22,12 +22,13 @@ import numpy as np
 
 from classifier import LABELS
 from classifier.decisions import DECISIONS, Policy
-from classifier.inputs import InputSpec, LineBlock, Row, block_rows
+from classifier.inputs import InputSpec, LineBlock, Row, block_rows, clean_jsonl
 from classifier.model import Model
 from classifier.rows import (
     ADDED_FIELDS,
     RowWriter,
     Spans,
+    clean_jsonl_text,
     delimited_header,
     jsonl_text,
     outcome,
@@ -142,10 +143,38 @@ def label_block(model: Model, job: BlockJob, block: Piece) -> Labelled:
     enabled = gc.isenabled()
     gc.disable()  # a block's rows form no cycles; collecting while they live only costs
     try:
+        clean = None
+        if job.spliced and isinstance(block, LineBlock):
+            clean = clean_jsonl(job.spec, block)
+        if clean is not None and all(map(_NO_ADDED_FIELD, clean[0])):
+            return _label_clean(model, job, *clean)
         return _label_rows(model, job, block_rows(job.spec, block))
     finally:
         if enabled:
             gc.enable()
+
+
+_NO_ADDED_FIELD = frozenset(ADDED_FIELDS).isdisjoint
+
+
+def _label_clean(
+    model: Model, job: BlockJob, fields: list[dict[str, Any]], texts: list[str]
+) -> Labelled:
+    """A block of rows that are all scorable (:func:`classifier.inputs.clean_jsonl`), with
+    no row object at all: texts to the model, fields to :func:`clean_jsonl_text`."""
+    data: list[bytes] = []
+    facts: list[Facts] = []
+    column, size = job.source_column, job.chunk_rows
+    for start in range(0, len(fields), size):
+        chunk = fields[start : start + size]
+        proba = model.predict_proba(texts[start : start + size])
+        codes = job.policy.decide_codes(proba)
+        data.append(clean_jsonl_text(chunk, proba, codes, job.tag))
+        sources = list(map(methodcaller("get", column), chunk))
+        labels = proba.argmax(axis=1).astype(np.int8)
+        scores = np.round(proba[:, _DISINFORMATION], 6)
+        facts.append(Facts(labels, scores, codes, sources if any(sources) else None, None))
+    return Labelled(b"".join(data), join_facts(facts))
 
 
 def _label_rows(model: Model, job: BlockJob, rows: Iterator[Row]) -> Labelled:
