@@ -300,3 +300,43 @@ def test_header_error_is_one_line_whatever_the_column_names(tmp_path):
     with pytest.raises(InputError) as exc:
         rows(tmp_path, "a.csv", '"tur\r\n",x\nrow,1\n')
     assert "\n" not in str(exc.value) and "(columns: 'tur\\r\\n', x)" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # two lines that read as one value inside the array, one line that reads as two
+        [b'{"text": "a", "x": [{"y": 1}\n', b'{"z": 2}]}\n', b'{"text": "p"}, {"text": "q"}\n'],
+        [b'{"text": "a", "x": 1\n', b'"y": 2}\n'],  # an object continued by a key
+        [b'{"text": "a"}\n', b"\n", b'{"text": "b"}\n'],  # a blank line
+        [b'{"text": "a"}\n', b'{"text": "   "}\n'],  # a blank text
+        [b'{"text": "a", "n": 123456789012345678901234567890}\n'],  # read as a float
+        [b'\xef\xbb\xbf{"text": "a"}\n'],  # a byte-order mark
+    ],
+)
+def test_a_block_read_in_one_call_only_when_each_line_is_its_own_row(tmp_path, lines):
+    from classifier.inputs import LineBlock, block_rows, clean_jsonl
+
+    (tmp_path / "x.jsonl").write_bytes(b"".join(lines))
+    spec = InputSpec(paths=(str(tmp_path / "x.jsonl"),), errors_as_rows=True)
+    block = LineBlock("x.jsonl", "jsonl", 0, lines)
+    assert clean_jsonl(spec, block) is None
+    assert len(list(block_rows(spec, block))) == sum(1 for line in lines if line.strip())
+
+
+def test_a_clean_block_reads_as_its_rows(tmp_path):
+    from classifier.inputs import LineBlock, block_rows, clean_jsonl
+
+    lines = [
+        json.dumps(
+            {"text": f"row {i} \u00e9", "source": i % 3, "ok": i % 2 == 0, "z": None}
+        ).encode()
+        + b"\r" * (i % 2)
+        for i in range(50)
+    ]
+    (tmp_path / "x.jsonl").write_bytes(b"\n".join(lines))
+    spec = InputSpec(paths=(str(tmp_path / "x.jsonl"),))
+    block = LineBlock("x.jsonl", "jsonl", 0, [line + b"\n" for line in lines])
+    fields, texts = clean_jsonl(spec, block)
+    rows = list(block_rows(spec, block))
+    assert fields == [r.fields for r in rows] and texts == [r.text for r in rows]
