@@ -81,6 +81,7 @@ def test_small_run_writes_every_section_with_numbers(tmp_path):
     assert re.search(
         r"\| `credscore label`, one process, >= 0\.9x .* \| [\d.]+x \| (yes|\*\*no\*\*) \|", targets
     )
+    assert re.search(r"\| \(what the machine allowed: .*\| [\d.]+ before the label runs, ", targets)
     scaling = _section(doc, "Scaling with input size")
     assert re.search(rf"\| 100 \| [\d,]+ \| {NUMBER} \| [\d,]+ \| {NUMBER} \|", scaling)
     assert re.search(rf"\| 500 \| [\d,]+ \| {NUMBER} \| [\d,]+ \| {NUMBER} \|", scaling)
