@@ -386,7 +386,12 @@ def write_summary(rows: list[dict[str, Any]], path: str | Path) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             if suffix in OUTPUT_FORMATS:
-                RowWriter(handle, suffix).write(rows)
+                # the summary's own columns, not a batch row's (score_*, label, model...)
+                columns = list(dict.fromkeys(k for r in rows for k in r)) or None
+                writer = RowWriter(handle, suffix, header=columns)
+                if columns and suffix != "jsonl":
+                    writer.write_header()
+                writer.write(rows)
             else:
                 json.dump(rows, handle, indent=2, ensure_ascii=False)
                 handle.write("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,6 +14,17 @@ from classifier.decisions import DECISIONS
 
 NO_SOURCE = "(no source)"
 Z95 = 1.959964
+
+
+def group_key(value: Any) -> str | None:
+    """The name a source, thread or author is counted under: a string as it is, any other JSON
+    value as its JSON text (``42`` and ``"42"`` are then one source, and a list or an object
+    can be counted and sorted with the rest); None or empty: no name."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -43,13 +55,13 @@ class SourceSummary:
 
     def add(
         self,
-        source: str | None,
+        source: Any,
         label: str | None,
         disinformation_score: float | None,
         decision: str | None = None,
     ) -> None:
         """Count one output row (``label`` None for an error row) and its decision."""
-        tally = self._tallies[source or NO_SOURCE]
+        tally = self._tallies[group_key(source) or NO_SOURCE]
         tally.rows += 1
         if label is None:
             tally.errors += 1
@@ -73,7 +85,7 @@ class SourceSummary:
             return
         index: dict[Any, int] = {}
         codes = np.fromiter(
-            (index.setdefault(s or NO_SOURCE, len(index)) for s in sources),
+            (index.setdefault(group_key(s) or NO_SOURCE, len(index)) for s in sources),
             dtype=np.intp,
             count=len(sources),
         )
@@ -191,14 +203,14 @@ class ThreadSummary:
 
     def add(
         self,
-        thread: str | None,
-        author: str | None,
+        thread: Any,
+        author: Any,
         parent: str | None,
         label: str | None,
         disinformation_score: float | None,
     ) -> None:
         """Count one output row (``label`` None for an error row; ``parent`` empty: no reply)."""
-        thread, author = thread or NO_THREAD, author or NO_AUTHOR
+        thread, author = group_key(thread) or NO_THREAD, group_key(author) or NO_AUTHOR
         for tally, member in ((self._threads[thread], author), (self._authors[author], thread)):
             tally.rows += 1
             tally.replies += bool(parent)

@@ -247,6 +247,23 @@ def test_label_gz_csv_to_tsv_file(mini_model_dir, tmp_path):
     assert result.stderr.strip().endswith("credscore: 2 rows read, 2 labelled, 0 errors")
 
 
+def test_label_summary_of_mixed_json_sources(mini_model_dir, tmp_path):
+    # numbers, strings, lists and objects as sources in one file: counted, never a traceback
+    source = tmp_path / "in.jsonl"
+    sources = ("42", '"a"', "[1]", "null")
+    lines = ['{"text": "The council met.", "source": ' + s + "}" for s in sources]
+    source.write_text("\n".join(lines) + "\n")
+    for jobs in ("1", "2"):
+        summary = tmp_path / f"s{jobs}.csv"
+        result = run(
+            "label", "--model", mini_model_dir, source, "-q", "--summary", summary, "--jobs", jobs
+        )
+        assert result.exit_code == 0, result.output
+        table = summary.read_text().splitlines()
+        assert table[0].startswith("source,rows,") and "label" not in table[0].split(",")
+        assert sorted(line.split(",")[0] for line in table[1:]) == ["(no source)", "42", "[1]", "a"]
+
+
 def test_label_bad_inputs(mini_model_dir, tmp_path):
     one_line_error(
         run("label", "--model", mini_model_dir, tmp_path / "none.csv"),

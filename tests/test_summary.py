@@ -103,3 +103,49 @@ def test_held_and_reviewed_rows_per_source():
     summary.merge(other)
     (row,) = summary.rows()
     assert (row["rows"], row["errors"], row["held"], row["reviewed"]) == (6, 1, 2, 2)
+
+
+def test_sources_of_any_json_type_are_counted_and_sorted():
+    # a JSONL file may give numbers, strings, lists and objects as sources, mixed
+    import numpy as np
+
+    summary = SourceSummary()
+    summary.add(42, "opinion", 0.1)
+    summary.add("42", "reporting", 0.2)
+    summary.add([1, "a"], "disinformation", 0.9)
+    summary.add({"b": 1}, None, None)
+    summary.add(0, "opinion", 0.1)
+    many = SourceSummary()
+    labels = np.array([1, 0, 2, -1, 1])
+    many.add_many(
+        [42, "42", [1, "a"], {"b": 1}, 0], labels, np.array([0.1, 0.2, 0.9, 0, 0.1]), labels * 0 - 1
+    )
+    for rows in (summary.rows(), many.rows()):
+        by_source = {r["source"]: r["rows"] for r in rows}
+        assert by_source == {"42": 2, '[1, "a"]': 1, '{"b": 1}': 1, "0": 1}
+
+
+def test_summary_file_has_the_summary_columns_only(tmp_path):
+    import csv
+
+    from classifier.rows import write_summary
+
+    summary = SourceSummary()
+    summary.add("a", "opinion", 0.1)
+    summary.add("b", None, None)
+    write_summary(summary.rows(), tmp_path / "s.csv")
+    with (tmp_path / "s.csv").open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0]) == list(summary.rows()[0])
+    assert {r["source"] for r in table} == {"a", "b"} and "label" not in table[0]
+
+
+def test_thread_summary_names_of_any_json_type():
+    from classifier.summary import ThreadSummary
+
+    summary = ThreadSummary()
+    summary.add(1, [2], None, "opinion", 0.1)
+    summary.add("1", {"x": 1}, None, "disinformation", 0.9)
+    threads = summary.thread_rows()
+    assert [(t["thread"], t["rows"], t["authors"]) for t in threads] == [("1", 2, 2)]
+    assert {a["author"] for a in summary.author_rows()} == {"[2]", '{"x": 1}'}
