@@ -136,6 +136,12 @@ class Block:
     text: str
     reason: str = ""
 
+    def __init__(self, kind: BlockKind, start: int, end: int, text: str, reason: str = "") -> None:
+        # The fields go straight into the instance's dict: the generated __init__ sets each
+        # through object.__setattr__ (the class is frozen), twice the work for a page's
+        # thousands of blocks.
+        self.__dict__.update(kind=kind, start=start, end=end, text=text, reason=reason)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "text": self.text}
         if self.kind == "other":
@@ -159,6 +165,31 @@ class Comment:
     text: str
     header_start: int
     header_end: int
+
+    def __init__(
+        self,
+        index: int,
+        author: str | None,
+        time: str | None,
+        parent: int | None,
+        start: int,
+        end: int,
+        text: str,
+        header_start: int,
+        header_end: int,
+    ) -> None:
+        # As Block's: the fields straight into the dict, not one object.__setattr__ each.
+        self.__dict__.update(
+            index=index,
+            author=author,
+            time=time,
+            parent=parent,
+            start=start,
+            end=end,
+            text=text,
+            header_start=header_start,
+            header_end=header_end,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -369,14 +400,13 @@ _MAX_SHAPE = 200  # longer lines are article or comment text, whatever they cont
 _OTHER_ANY = _Lazy(
     "|".join(f"(?P<g{n}>{p.pattern})" for n, (_, p) in enumerate(_OTHER_LINES)), re.I
 )
-_NAV_CHARS = _Lazy(r"[|•·»›]")
 
 
 def _other_reason(line: str) -> str | None:
     """Why a whole line is boilerplate, or None."""
     if len(line) > _MAX_SHAPE:
         return None
-    match = _OTHER_ANY.fullmatch(line)
+    match = _OTHER_ANY.fullmatch(line) if _may_be_other(line) else None
     if match:
         return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
     if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
@@ -385,22 +415,52 @@ def _other_reason(line: str) -> str | None:
     # Both button rules want every token to be a button word: test the first before the rest.
     first = found[0].lower().strip(":()[]") if found else ""
     if 0 < len(found) <= 8 and (
-        first in _SHARE_WORDS
-        or first in _CONTROL_WORDS
-        or first.isdigit()
-        or _REL_TOKEN.fullmatch(first)
+        first in _SHARE_WORDS or first in _CONTROL_WORDS or first.isdigit() or _is_rel(first)
     ):
         tokens = [t.lower().strip(":()[]") for t in found]
         if all(t in _SHARE_WORDS for t in tokens) and any(t in _SHARE_KEYS for t in tokens):
             return "share buttons"
-        if all(
-            t in _CONTROL_WORDS or t.isdigit() or _REL_TOKEN.fullmatch(t) for t in tokens
-        ) and any(t in _CONTROL_KEYS for t in tokens):
+        if all(t in _CONTROL_WORDS or t.isdigit() or _is_rel(t) for t in tokens) and any(
+            t in _CONTROL_KEYS for t in tokens
+        ):
             return "comment controls"
-    parts = _nav_parts(line) if _NAV_CHARS.search(line) else ()
-    if len(parts) >= 3 and all(0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in parts):
+    # Three parts or more, so two separators or more.
+    if sum(map(line.count, _NAV_MARKS)) >= 2 and all(
+        0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in _nav_parts(line)
+    ):
         return "navigation"
     return None
+
+
+#: How each pattern in _OTHER_LINES can start (lower case), a number aside: a line that starts
+#: none of them is no boilerplate line. tests/test_structure.py checks them against the patterns.
+_OTHER_STARTS = tuple(
+    "pingback trackback about comment response replies reader discussion one two three four "
+    "five six seven eight nine ten join sort leave cancel post add submit your required name "
+    "email e-mail website save you notify story article ( advertisement sponsored continue "
+    "scroll tags tagged filed categor topics skip main menu home search log sign subscribe "
+    "toggle previous next giphy related read recommended most trending load show view see".split()
+)
+#: The only characters but ASCII letters that case-insensitive patterns match as ASCII letters
+#: (U+0130, U+0131, U+017F, U+212A), or whose lower case holds one.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+_NAV_MARKS = "|•·»›"
+
+
+def _may_be_other(line: str) -> bool:
+    """Whether :data:`_OTHER_ANY` may match ``line``: it starts with a number or, in lower case,
+    with one of :data:`_OTHER_STARTS` (or holds a character that folds to ASCII)."""
+    head = line[:13]  # as long as the longest start
+    return (
+        line[0].isdecimal()  # what "\\d" matches
+        or head.lower().startswith(_OTHER_STARTS)
+        or (not head.isascii() and not _FOLDS_TO_ASCII.isdisjoint(head))
+    )
+
+
+def _is_rel(token: str) -> bool:
+    """A relative time token ("3h", "2d"), as :data:`_REL_TOKEN` matches it."""
+    return token[:1].isdecimal() and _REL_TOKEN.fullmatch(token) is not None
 
 
 def _tokens(line: str) -> list[str]:
@@ -598,7 +658,12 @@ def _scan(text: str) -> list[_Line] | None:
             blank = True
             pos += len(raw) + 1
             continue
-        shapes = _PLAIN if _plain(stripped) else known.get(stripped)
+        if (
+            stripped[-1] in ".!?" and stripped[0] in _PLAIN_FIRST and stripped[-2:] not in _M_ENDS
+        ) or _plain(stripped):  # the first test is the common case of _plain's, inlined
+            shapes = _PLAIN
+        else:
+            shapes = known.get(stripped)
         if shapes is None:
             shapes = _shapes(stripped)
             shapes = known[stripped] = _PLAIN if shapes == _PLAIN else shapes
@@ -622,6 +687,9 @@ def _scan(text: str) -> list[_Line] | None:
     return items
 
 
+_M_ENDS = ("m.", "M.")  # "3 p.m.": a time, not the end of a sentence
+
+
 def _plain(line: str) -> bool:
     """Whether a stripped line surely has no shape: over :data:`_MAX_SHAPE` characters, or
     ending like a sentence (not in "m.") and starting no boilerplate word or reply marker.
@@ -633,7 +701,7 @@ def _plain(line: str) -> bool:
     first = line[0]
     return len(line) > _MAX_SHAPE or (
         line[-1] in ".!?"
-        and line[-2:] not in ("m.", "M.")
+        and line[-2:] not in _M_ENDS
         and (
             first in _PLAIN_FIRST
             or (

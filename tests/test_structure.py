@@ -387,6 +387,22 @@ def test_no_line_kind_with_a_shape_is_called_plain():
             assert structure._shapes(line) == structure._PLAIN, line
 
 
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_BOILERPLATE)
+def test_every_boilerplate_line_passes_the_quick_test_before_its_pattern(line):
+    line = line.strip()
+    if line and structure._OTHER_ANY.fullmatch(line):
+        assert structure._may_be_other(line), line
+
+
+def test_only_the_listed_characters_fold_to_ascii_letters():
+    """What _may_be_other and _plain assume of case-insensitive matching and of lower case."""
+    folds, ascii_letter = re.compile("[a-z]", re.I).fullmatch, re.compile("[a-z]").search
+    others = map(chr, range(128, 0x110000))
+    folding = {c for c in others if folds(c) or ascii_letter(c.lower())}
+    assert folding <= structure._FOLDS_TO_ASCII
+
+
 @settings(max_examples=300, derandomize=True)
 @given(st.text(alphabet=" \t\u00a0|·•/»›ab.:-0123456789apmAPMgonwjust\u017f", max_size=16))
 def test_the_pattern_free_tests_agree_with_their_patterns(text):
