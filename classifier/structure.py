@@ -663,10 +663,11 @@ def _scan(text: str) -> list[_Line] | None:
         ) or _plain(stripped):  # the first test is the common case of _plain's, inlined
             shapes = _PLAIN
         else:
-            shapes = known.get(stripped)
-        if shapes is None:
-            shapes = _shapes(stripped)
-            shapes = known[stripped] = _PLAIN if shapes == _PLAIN else shapes
+            found = known.get(stripped)
+            if found is None:
+                found = _shapes(stripped)
+                found = known[stripped] = _PLAIN if found == _PLAIN else found
+            shapes = found
         if shapes is _PLAIN:
             if not run:
                 run = [n, pos, blank and bool(items)]
