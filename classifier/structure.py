@@ -65,7 +65,9 @@ HTML pages are read by :mod:`classifier.html_page` into the same :class:`Page`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import operator
 import re
 from collections.abc import Iterator
@@ -450,12 +452,21 @@ _NAV_MARKS = "|•·»›"
 def _may_be_other(line: str) -> bool:
     """Whether :data:`_OTHER_ANY` may match ``line``: it starts with a number or, in lower case,
     with one of :data:`_OTHER_STARTS` (or holds a character that folds to ASCII)."""
-    head = line[:13]  # as long as the longest start
+    head = line[:13].lower()  # as long as the longest start
+    starts = _STARTS_BY_TWO.get(head[:2])
     return (
         line[0].isdecimal()  # what "\\d" matches
-        or head.lower().startswith(_OTHER_STARTS)
-        or (not head.isascii() and not _FOLDS_TO_ASCII.isdisjoint(head))
+        or line[0] == "("
+        or (starts is not None and head.startswith(starts))
+        or (not line[:13].isascii() and not _FOLDS_TO_ASCII.isdisjoint(line[:13]))
     )
+
+
+#: _OTHER_STARTS (but "(") by their first two letters.
+_STARTS_BY_TWO = {
+    two: tuple(start for start in _OTHER_STARTS if start[:2] == two)
+    for two in {start[:2] for start in _OTHER_STARTS if start != "("}
+}
 
 
 def _is_rel(token: str) -> bool:
@@ -622,17 +633,16 @@ def _classify(lines: list[_Line]) -> None:
 #: holding one is read line by line by :func:`_lines`.
 _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 #: What a line that ends like a sentence must start with to be boilerplate (the first word of
-#: each pattern in _OTHER_LINES that can end in ".", "!" or "?"), in lower case; and the first
-#: characters of these words. tests/test_structure.py checks them against the patterns.
+#: each pattern in _OTHER_LINES that can end in ".", "!" or "?"), in lower case, and their first
+#: three letters. tests/test_structure.py checks them against the patterns.
 _OTHER_HEADS = tuple(
     "pingback trackback one two three four five six seven eight nine ten your you save notify "
     "tag topics filed categor giphy read".split()
 )
-_HEAD_FIRST = frozenset("".join(h[0] + h[0].upper() for h in _OTHER_HEADS)) - frozenset("IiRr")
-#: First characters of a line that ends like a sentence and cannot be anything but text: ASCII,
-#: starting no boilerplate word, no number ("12 thoughts on ...") and no reply marker ("In
-#: reply to", "Reply to").
-_PLAIN_FIRST = frozenset(chr(c) for c in range(32, 127)) - _HEAD_FIRST - frozenset("IiRr0123456789")
+_HEADS3 = frozenset(head[:3] for head in _OTHER_HEADS)
+#: First characters of a line that may be plain: ASCII, no number ("12 thoughts on ...") and no
+#: reply marker ("In reply to", "Reply to").
+_PLAIN_FIRST = frozenset(chr(c) for c in range(32, 127)) - frozenset("IiRr0123456789")
 
 
 def _scan(text: str) -> list[_Line] | None:
@@ -643,7 +653,9 @@ def _scan(text: str) -> list[_Line] | None:
     sentence and starts no boilerplate word or reply marker (most lines of running text) is
     known to be plain without any pattern, and only the first line of a run gets an object.
     """
-    if text.count("\r") != text.count("\r\n") or any(c in text for c in _OTHER_BREAKS):
+    if ("\r" in text and text.count("\r") != text.count("\r\n")) or any(
+        c in text for c in _OTHER_BREAKS
+    ):
         return None
     raws = text.split("\n")
     items: list[_Line] = []
@@ -659,8 +671,15 @@ def _scan(text: str) -> list[_Line] | None:
             pos += len(raw) + 1
             continue
         if (
-            stripped[-1] in ".!?" and stripped[0] in _PLAIN_FIRST and stripped[-2:] not in _M_ENDS
-        ) or _plain(stripped):  # the first test is the common case of _plain's, inlined
+            (  # _plain(stripped), inlined: most lines are plain
+                stripped[-1] in ".!?"
+                and stripped[0] in _PLAIN_FIRST
+                and stripped[-2:] not in _M_ENDS
+                and stripped[:3].isascii()
+                and stripped[:3].lower() not in _HEADS3
+            )
+            or len(stripped) > _MAX_SHAPE
+        ):
             shapes = _PLAIN
         else:
             found = known.get(stripped)
@@ -693,24 +712,19 @@ _M_ENDS = ("m.", "M.")  # "3 p.m.": a time, not the end of a sentence
 
 def _plain(line: str) -> bool:
     """Whether a stripped line surely has no shape: over :data:`_MAX_SHAPE` characters, or
-    ending like a sentence (not in "m.") and starting no boilerplate word or reply marker.
+    ending like a sentence (not in "m.") and starting no boilerplate word, number or reply
+    marker (as :func:`_scan` tests it, inlined).
 
     Every boilerplate pattern that can end in ".", "!" or "?" starts with one of
-    :data:`_OTHER_HEADS`, which holds only ASCII letters: a line whose first ten characters are
-    ASCII and start none of them does not match one (case-insensitively).
+    :data:`_OTHER_HEADS`, ASCII words of three letters or more: a line whose first three
+    characters are ASCII and start none of them does not match one (case-insensitively).
     """
-    first = line[0]
     return len(line) > _MAX_SHAPE or (
         line[-1] in ".!?"
+        and line[0] in _PLAIN_FIRST
         and line[-2:] not in _M_ENDS
-        and (
-            first in _PLAIN_FIRST
-            or (
-                first in _HEAD_FIRST
-                and line[:10].isascii()
-                and not line[:10].lower().startswith(_OTHER_HEADS)
-            )
-        )
+        and line[:3].isascii()
+        and line[:3].lower() not in _HEADS3
     )
 
 
@@ -796,26 +810,21 @@ class _Header:
     strong: bool
 
 
-def _next(lines: list[_Line], i: int, *, blanks: int = 1) -> int | None:
-    """Index of line ``i`` if it follows at most ``blanks`` blank lines, else None."""
-    if i < len(lines) and (blanks > 0 or not lines[i].blank_before):
-        return i
-    return None
-
-
 def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None:
     """The comment header starting at line ``i``, if the lines there have a header's shape.
 
-    A "says:" line without a time line is a strong header only when the page has several.
+    Blank lines may come between a header's lines, but not before a reply marker that follows
+    the header. A "says:" line without a time line is a strong header only when the page has
+    several.
     """
+    n = len(lines)
     line = lines[i]
     reply_to: str | None = None
     if line.says is not None:
         author, parent = _split_name(line.says)
         after, time = i + 1, None
-        j = _next(lines, after)
-        if j is not None and lines[j].time is not None:
-            time, after = lines[j].time, j + 1
+        if after < n and lines[after].time is not None:
+            time, after = lines[after].time, after + 1
         strong = time is not None or many_says
     elif line.one_line is not None:
         author, parent = _split_name(line.one_line[0])
@@ -823,19 +832,20 @@ def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None
         strong = _is_strong(time)
     elif line.name is not None:
         author, parent = _split_name(line.name)
-        j = _next(lines, i + 1)
-        if j is not None and lines[j].reply_to is not None:
+        j = i + 1
+        if j < n and lines[j].reply_to is not None:
             reply_to = lines[j].reply_to
-            j = _next(lines, j + 1)
-        if j is None or lines[j].time is None:
+            j += 1
+        if j >= n or lines[j].time is None:
             return None
         time, after = lines[j].time, j + 1
         strong = _is_strong(time or "")
     else:
         return None
-    k = _next(lines, after, blanks=0)
-    if reply_to is None and k is not None and lines[k].reply_to is not None:
-        reply_to, after = lines[k].reply_to, k + 1
+    if reply_to is None and after < n:
+        marker = lines[after]
+        if marker.reply_to is not None and not marker.blank_before:
+            reply_to, after = marker.reply_to, after + 1
     return _Header(i, after, author, time, reply_to or parent, strong)
 
 
@@ -945,11 +955,30 @@ def parse_text_page(text: str, *, name: str = "<page>") -> Page:
         The text is over :data:`MAX_PAGE_CHARS` or holds NUL characters.
     """
     _check_size(text, name)
-    lines = _scan(text)
-    if lines is None:
-        lines = _lines(text)
-        _classify(lines)
-    return _structure(text, lines, "text")
+    with collector_paused():
+        lines = _scan(text)
+        if lines is None:
+            lines = _lines(text)
+            _classify(lines)
+        return _structure(text, lines, "text")
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused (if it runs), as while a page is read.
+
+    Reading a page allocates tens of thousands of objects that live until it is read, in no
+    reference cycle; every collection their allocation sets off walks them all again, a tenth
+    of the structure step's work on a long thread.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -1010,7 +1039,10 @@ def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
         if header is None:
             current = walk.current
             if current is not None and line.other is None and not walk.bio_left:
-                current.add(line)  # the common case in a thread, a run of text lines included
+                # The common case in a thread (a run of text lines included): _Open.add.
+                if current.body_start < 0:
+                    current.body_start, current.body_first = line.start, line.text
+                current.body_end = line.end
             elif line.run is not None:
                 for one in _expand(line):
                     walk.line(one)

@@ -294,6 +294,8 @@ LINE_KINDS = (
     "ſix thoughts on x.", "İn reply to Ann Berg.", "→ Ravi.", "@Ann Berg thanks.", "x" * 210 + ".",
     "Pingback: a post.", "Trackback: my blog!", "Read more: the story.", "Tags: news, council.",
     "Filed under: Local.", "One thought on “The plan”.", "3 thoughts on The plan!",
+    "Topics: buses.", "Categories: News.", "Tagged with: x.", "Seven responses to “x”.",
+    "Ten comments on x!", "Two replies to y?", "Four thoughts on z.", "Eight responses to w.",
     "Your email address will not be published. Required fields are marked *",
     "You must be logged in to post a comment.", "Notify me of new posts by email.",
     "Save my name, email, and website in this browser.", "GIPHY App Key not set.",
