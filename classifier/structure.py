@@ -615,6 +615,7 @@ def _classify(lines: list[_Line]) -> None:
     header tests, whose every shape ends otherwise.
     """
     known: dict[str, _Shapes] = {}
+    memo = _Memo()
     for line in lines:
         if line.preset is not None:
             line.other = line.preset
@@ -624,7 +625,7 @@ def _classify(lines: list[_Line]) -> None:
             continue
         shapes = known.get(text)
         if shapes is None:
-            shapes = known[text] = _shapes(text)
+            shapes = known[text] = _shapes(text, memo)
         if shapes is not _PLAIN:
             line.other, line.time, line.name, line.says, line.one_line, line.reply_to = shapes
 
@@ -660,6 +661,7 @@ def _scan(text: str) -> list[_Line] | None:
     raws = text.split("\n")
     items: list[_Line] = []
     known: dict[str, _Shapes] = {}
+    memo = _Memo()
     pos = 0
     blank = False
     run: list[int] = []  # the open run: first line's index, its offset, blank before it
@@ -684,7 +686,7 @@ def _scan(text: str) -> list[_Line] | None:
         else:
             found = known.get(stripped)
             if found is None:
-                found = _shapes(stripped)
+                found = _shapes(stripped, memo)
                 found = known[stripped] = _PLAIN if found == _PLAIN else found
             shapes = found
         if shapes is _PLAIN:
@@ -761,16 +763,50 @@ def _expand(item: _Line) -> list[_Line]:
     return out
 
 
-def _shapes(text: str) -> _Shapes:
-    """The shapes of a line of at most :data:`_MAX_SHAPE` characters (each test is anchored)."""
-    other = _other_reason(text)
+#: Every ASCII digit to "0": neither the boilerplate nor the time test tells digits apart (their
+#: patterns hold "\\d", no digit), so lines that differ only in digits share their results.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+class _Memo:
+    """The boilerplate and time tests of one page's lines, kept by the line with its digits as
+    zeros: a thread's time stamps ("October 3, 2024 at 3:02 pm") come in a few shapes."""
+
+    def __init__(self) -> None:
+        self.other: dict[str, str | None] = {}
+        self.times: dict[str, tuple[int, int] | None] = {}
+
+    def other_reason(self, line: str) -> str | None:
+        """:func:`_other_reason`, once per shape of digits."""
+        key = line.translate(_ZEROS)
+        if key in self.other:
+            return self.other[key]
+        reason = self.other[key] = _other_reason(key)
+        return reason
+
+    def time_of(self, line: str) -> str | None:
+        """:func:`_time_of`, once per shape of digits: the time's place in the line is kept."""
+        key = line.translate(_ZEROS)
+        if key in self.times:
+            span = self.times[key]
+        else:
+            match = _TIME_LINE.fullmatch(key) if len(key) <= 80 else None
+            span = self.times[key] = match.span("time") if match else None
+        return None if span is None else line[span[0] : span[1]]
+
+
+def _shapes(text: str, memo: _Memo | None = None) -> _Shapes:
+    """The shapes of a line of at most :data:`_MAX_SHAPE` characters (each test is anchored);
+    ``memo`` keeps the boilerplate and time tests of the lines read so far."""
+    memo = memo if memo is not None else _Memo()
+    other = memo.other_reason(text)
     if other is not None:
         return (other, None, None, None, None, None)
     if text[-1] in ".!?…" and not text.endswith(("m.", "M.")):
         # Ends like a sentence: no name, time or "says:" line does; a reply marker may.
         reply = _reply_to(text) if text[:1] in "IiRr↪→" else None
         return _PLAIN if reply is None else (None, None, None, None, None, reply)
-    time = _time_of(text)
+    time = memo.time_of(text)
     if time is not None:
         return (None, time, None, None, None, None)
     reply_to = _reply_to(text)
@@ -789,7 +825,7 @@ def _shapes(text: str) -> _Shapes:
         return (None, None, None, None, one_line, reply_to)
     one = _ONE_LINE.fullmatch(text) if _ONE_LINE_MARK.search(text) else None
     if one:
-        name, one_time = one.group("name").strip(), _time_of(one.group("time").strip())
+        name, one_time = one.group("name").strip(), memo.time_of(one.group("time").strip())
         if one_time is not None and _name_of(name):
             return (None, None, None, None, (name, one_time), reply_to)
     name_line = _name_shape(text) if reply_to is None else None

@@ -397,6 +397,26 @@ def test_every_boilerplate_line_passes_the_quick_test_before_its_pattern(line):
         assert structure._may_be_other(line), line
 
 
+_TIMES = st.from_regex(re.compile(structure._TIME_LINE.pattern, re.I), fullmatch=True)
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(_BOILERPLATE, _TIMES, st.sampled_from(LINE_KINDS), st.text("0123456789 :/-.apmh|•x"))
+)
+def test_digits_tell_no_boilerplate_or_time_line_apart(line):
+    """What _Memo assumes: the tests give lines that differ in their digits the same answer."""
+    line = " ".join(line.splitlines()).strip()
+    if not line:
+        return
+    zeros = line.translate(structure._ZEROS)
+    assert structure._other_reason(zeros) == structure._other_reason(line)
+    memo = structure._Memo()
+    assert memo.time_of(zeros) == structure._time_of(zeros)
+    assert memo.time_of(line) == structure._time_of(line)
+    assert memo.other_reason(line) == structure._other_reason(line)
+
+
 def test_only_the_listed_characters_fold_to_ascii_letters():
     """What _may_be_other and _plain assume of case-insensitive matching and of lower case."""
     folds, ascii_letter = re.compile("[a-z]", re.I).fullmatch, re.compile("[a-z]").search
