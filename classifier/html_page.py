@@ -28,6 +28,7 @@ from classifier.structure import (
     Comment,
     Page,
     _check_size,
+    _classify,
     _Lazy,
     _Line,
     _other_reason,
@@ -536,6 +537,7 @@ def _fallback(text: str, lines: list[tuple[int, int, str, _Role]]) -> Page:
             _Line(start, end, line, 0, previous_role is not None and role != previous_role, preset)
         )
         previous_role = role
+    _classify(out)
     return _structure(text, out, "html")
 
 

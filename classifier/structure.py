@@ -65,10 +65,13 @@ HTML pages are read by :mod:`classifier.html_page` into the same :class:`Page`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import operator
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from classifier.errors import InputError
@@ -135,6 +138,12 @@ class Block:
     text: str
     reason: str = ""
 
+    def __init__(self, kind: BlockKind, start: int, end: int, text: str, reason: str = "") -> None:
+        # The fields go straight into the instance's dict: the generated __init__ sets each
+        # through object.__setattr__ (the class is frozen), twice the work for a page's
+        # thousands of blocks.
+        self.__dict__.update(kind=kind, start=start, end=end, text=text, reason=reason)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "text": self.text}
         if self.kind == "other":
@@ -158,6 +167,31 @@ class Comment:
     text: str
     header_start: int
     header_end: int
+
+    def __init__(
+        self,
+        index: int,
+        author: str | None,
+        time: str | None,
+        parent: int | None,
+        start: int,
+        end: int,
+        text: str,
+        header_start: int,
+        header_end: int,
+    ) -> None:
+        # As Block's: the fields straight into the dict, not one object.__setattr__ each.
+        self.__dict__.update(
+            index=index,
+            author=author,
+            time=time,
+            parent=parent,
+            start=start,
+            end=end,
+            text=text,
+            header_start=header_start,
+            header_end=header_end,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -240,13 +274,18 @@ _DATETIME = (
 _TIME_PREFIX = r"(?:(?:posted|published|commented|updated|edited)\s+(?:on\s+|at\s+)?|on\s+)?"
 _TIME_SUFFIX = r"(?:\s*[|·•-]?\s*(?:reply|permalink|edit|edited|\(edited\)|link|#\d*))*"
 _TIME_LINE = _Lazy(rf"{_TIME_PREFIX}(?P<time>{_DATETIME}){_TIME_SUFFIX}\s*", re.I)
-_STRONG_TIME = _Lazy(rf"\d:\d\d|\d\s*[ap]\.?m\b|\bago\b|\bjust\s+now\b|{_ISO}", re.I)
+#: What makes a time strong (see _is_strong): a clock ("3:38", which an ISO time holds too), "am"
+#: or "pm" after a number, "ago" or "just now".
+_CLOCK_MARK = _Lazy(r":(?<=\d:)\d\d")  # starts with ":", which the engine finds fast
+_AM_PM = _Lazy(r"\d\s*[ap]\.?m\b", re.I)
+_AGO_NOW = _Lazy(r"\bago\b|\bjust\s+now\b", re.I)
 
 _SAYS = _Lazy(r"(?P<name>.{1,60}?)\s+(?:says|said|wrote|writes|commented)\s*:", re.I)
 _ON_SAID = _Lazy(
     rf"(?P<name>.{{1,60}}?)\s+on\s+(?P<time>{_DATETIME})\s*,?\s*(?:says|said|wrote)\s*:?", re.I
 )
 _ONE_LINE = _Lazy(r"(?P<name>[^|•·]{1,60}?)\s*(?:[|•·]|\s-\s|\s—\s|\s–\s)\s*(?P<time>.+)")
+_ONE_LINE_MARK = _Lazy(r"[|•·\-—–]")  # a one-line header holds one of these
 _NAME_TO = _Lazy(
     r"(?P<name>.{1,60}?)\s*(?:→|->|▸|►|\breplied\s+to\b|\bin\s+reply\s+to\b)\s*(?P<to>.{1,60})",
     re.I,
@@ -344,9 +383,7 @@ _CONTROL_WORDS = frozenset(
 _CONTROL_KEYS = frozenset(
     "reply report like dislike flag upvote downvote permalink replies votes likes".split()
 )
-_TOKEN = _Lazy(r"[^\s|·•/]+")
 _REL_TOKEN = _Lazy(r"\d+[smhdwy]", re.I)
-_NAV_SEPARATORS = _Lazy(r"\s*(?:\||•|·|»|›)\s*")
 _BY = _Lazy(r"by\s+\S.{0,100}", re.I)
 _NAME_DATE = _Lazy(rf"(?P<name>[^,|]{{1,60}}?)\s*(?:,|\||·|•|-|—)\s*(?P<time>{_DATETIME})", re.I)
 _GLUED_BYLINE = _Lazy(
@@ -365,38 +402,89 @@ _MAX_SHAPE = 200  # longer lines are article or comment text, whatever they cont
 _OTHER_ANY = _Lazy(
     "|".join(f"(?P<g{n}>{p.pattern})" for n, (_, p) in enumerate(_OTHER_LINES)), re.I
 )
-_NAV_CHARS = _Lazy(r"[|•·»›]")
 
 
 def _other_reason(line: str) -> str | None:
     """Why a whole line is boilerplate, or None."""
     if len(line) > _MAX_SHAPE:
         return None
-    match = _OTHER_ANY.fullmatch(line)
+    match = _OTHER_ANY.fullmatch(line) if _may_be_other(line) else None
     if match:
         return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
     if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
         return None
-    found = _TOKEN.findall(line)
+    found = _tokens(line)
     # Both button rules want every token to be a button word: test the first before the rest.
     first = found[0].lower().strip(":()[]") if found else ""
     if 0 < len(found) <= 8 and (
-        first in _SHARE_WORDS
-        or first in _CONTROL_WORDS
-        or first.isdigit()
-        or _REL_TOKEN.fullmatch(first)
+        first in _SHARE_WORDS or first in _CONTROL_WORDS or first.isdigit() or _is_rel(first)
     ):
         tokens = [t.lower().strip(":()[]") for t in found]
         if all(t in _SHARE_WORDS for t in tokens) and any(t in _SHARE_KEYS for t in tokens):
             return "share buttons"
-        if all(
-            t in _CONTROL_WORDS or t.isdigit() or _REL_TOKEN.fullmatch(t) for t in tokens
-        ) and any(t in _CONTROL_KEYS for t in tokens):
+        if all(t in _CONTROL_WORDS or t.isdigit() or _is_rel(t) for t in tokens) and any(
+            t in _CONTROL_KEYS for t in tokens
+        ):
             return "comment controls"
-    parts = _NAV_SEPARATORS.split(line) if _NAV_CHARS.search(line) else ()
-    if len(parts) >= 3 and all(0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in parts):
+    # Three parts or more, so two separators or more.
+    if sum(map(line.count, _NAV_MARKS)) >= 2 and all(
+        0 < len(p.split()) <= 3 and p[-1:] not in ".!?" for p in _nav_parts(line)
+    ):
         return "navigation"
     return None
+
+
+#: How each pattern in _OTHER_LINES can start (lower case), a number aside: a line that starts
+#: none of them is no boilerplate line. tests/test_structure.py checks them against the patterns.
+_OTHER_STARTS = tuple(
+    "pingback trackback about comment response replies reader discussion one two three four "
+    "five six seven eight nine ten join sort leave cancel post add submit your required name "
+    "email e-mail website save you notify story article ( advertisement sponsored continue "
+    "scroll tags tagged filed categor topics skip main menu home search log sign subscribe "
+    "toggle previous next giphy related read recommended most trending load show view see".split()
+)
+#: The only characters but ASCII letters that case-insensitive patterns match as ASCII letters
+#: (U+0130, U+0131, U+017F, U+212A), or whose lower case holds one.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+_NAV_MARKS = "|•·»›"
+
+
+def _may_be_other(line: str) -> bool:
+    """Whether :data:`_OTHER_ANY` may match ``line``: it starts with a number or, in lower case,
+    with one of :data:`_OTHER_STARTS` (or holds a character that folds to ASCII)."""
+    head = line[:13].lower()  # as long as the longest start
+    starts = _STARTS_BY_TWO.get(head[:2])
+    return (
+        line[0].isdecimal()  # what "\\d" matches
+        or line[0] == "("
+        or (starts is not None and head.startswith(starts))
+        or (not line[:13].isascii() and not _FOLDS_TO_ASCII.isdisjoint(line[:13]))
+    )
+
+
+#: _OTHER_STARTS (but "(") by their first two letters.
+_STARTS_BY_TWO = {
+    two: tuple(start for start in _OTHER_STARTS if start[:2] == two)
+    for two in {start[:2] for start in _OTHER_STARTS if start != "("}
+}
+
+
+def _is_rel(token: str) -> bool:
+    """A relative time token ("3h", "2d"), as :data:`_REL_TOKEN` matches it."""
+    return token[:1].isdecimal() and _REL_TOKEN.fullmatch(token) is not None
+
+
+def _tokens(line: str) -> list[str]:
+    """The runs of characters that are neither white space nor "|", "·", "•" or "/" (as
+    ``re.findall(r"[^\\s|·•/]+", line)``, without a pattern)."""
+    return line.replace("|", " ").replace("·", " ").replace("•", " ").replace("/", " ").split()
+
+
+def _nav_parts(line: str) -> list[str]:
+    """A stripped line split at "|", "•", "·", "»" and "›", white space around them dropped (as
+    ``re.split(r"\\s*(?:\\||•|·|»|›)\\s*", line)``, without a pattern)."""
+    line = line.replace("•", "|").replace("·", "|").replace("»", "|").replace("›", "|")
+    return [part.strip() for part in line.split("|")]
 
 
 def _time_of(line: str) -> str | None:
@@ -408,8 +496,16 @@ def _time_of(line: str) -> str | None:
 
 
 def _is_strong(time: str) -> bool:
-    """A clock time or a relative time: a comment stamp rather than an article's dateline."""
-    return bool(_STRONG_TIME.search(time))
+    """A clock time or a relative time: a comment stamp rather than an article's dateline.
+
+    Each pattern is tried only if the time holds a character it needs ("m" and "o" have no
+    other case-insensitive matches).
+    """
+    if ":" in time and _CLOCK_MARK.search(time):
+        return True
+    if ("m" in time or "M" in time) and _AM_PM.search(time):
+        return True
+    return ("o" in time or "O" in time) and _AGO_NOW.search(time) is not None
 
 
 def _name_shape(line: str) -> str | None:
@@ -446,6 +542,13 @@ def _split_name(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+def _may_end_said(line: str) -> bool:
+    """Whether ``line`` may end as :data:`_ON_SAID` wants: "says", "said" or "wrote", then
+    perhaps white space and ":" (checked without a pattern when the end is ASCII)."""
+    end = line.rstrip(":").rstrip()[-5:]
+    return not end.isascii() or end.lower().endswith(("says", "said", "wrote"))
+
+
 def _is_sentence(line: str) -> bool:
     """A line of running text: ends like a sentence or is long."""
     return bool(_SENTENCE_END.search(line)) or len(line.split()) > 12
@@ -470,6 +573,10 @@ class _Line:
     says: str | None = None
     one_line: tuple[str, str] | None = None
     reply_to: str | None = None
+    #: For a run of plain lines read as one item (see :func:`_scan`): the input's raw lines, the
+    #: indexes of the run's first and last line and the offset of the first. ``text`` is then
+    #: the first line's, ``end`` the last line's.
+    run: tuple[list[str], int, int, int] | None = None
 
 
 def _lines(text: str) -> list[_Line]:
@@ -508,6 +615,7 @@ def _classify(lines: list[_Line]) -> None:
     header tests, whose every shape ends otherwise.
     """
     known: dict[str, _Shapes] = {}
+    memo = _Memo()
     for line in lines:
         if line.preset is not None:
             line.other = line.preset
@@ -517,21 +625,188 @@ def _classify(lines: list[_Line]) -> None:
             continue
         shapes = known.get(text)
         if shapes is None:
-            shapes = known[text] = _shapes(text)
+            shapes = known[text] = _shapes(text, memo)
         if shapes is not _PLAIN:
             line.other, line.time, line.name, line.says, line.one_line, line.reply_to = shapes
 
 
-def _shapes(text: str) -> _Shapes:
-    """The shapes of a line of at most :data:`_MAX_SHAPE` characters (each test is anchored)."""
-    other = _other_reason(text)
+#: Line breaks other than "\n" and "\r\n" (``str.splitlines`` breaks at them too); a text
+#: holding one is read line by line by :func:`_lines`.
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+#: What a line that ends like a sentence must start with to be boilerplate (the first word of
+#: each pattern in _OTHER_LINES that can end in ".", "!" or "?"), in lower case, and their first
+#: three letters. tests/test_structure.py checks them against the patterns.
+_OTHER_HEADS = tuple(
+    "pingback trackback one two three four five six seven eight nine ten your you save notify "
+    "tag topics filed categor giphy read".split()
+)
+_HEADS3 = frozenset(head[:3] for head in _OTHER_HEADS)
+#: First characters of a line that may be plain: ASCII, no number ("12 thoughts on ...") and no
+#: reply marker ("In reply to", "Reply to").
+_PLAIN_FIRST = frozenset(chr(c) for c in range(32, 127)) - frozenset("IiRr0123456789")
+
+
+def _scan(text: str) -> list[_Line] | None:
+    """The classified lines of ``text``, each run of plain lines (see :func:`_plain`) as one
+    item; None when the text breaks lines at anything but "\\n" or "\\r\\n".
+
+    The same lines as :func:`_lines` and :func:`_classify` give, but a line that ends like a
+    sentence and starts no boilerplate word or reply marker (most lines of running text) is
+    known to be plain without any pattern, and only the first line of a run gets an object.
+    """
+    if ("\r" in text and text.count("\r") != text.count("\r\n")) or any(
+        c in text for c in _OTHER_BREAKS
+    ):
+        return None
+    raws = text.split("\n")
+    items: list[_Line] = []
+    known: dict[str, _Shapes] = {}
+    memo = _Memo()
+    pos = 0
+    blank = False
+    run: list[int] = []  # the open run: first line's index, its offset, blank before it
+    last = last_pos = 0  # the open run's last line and its offset
+    for n, raw in enumerate(raws):
+        stripped = raw.strip()
+        if not stripped:
+            blank = True
+            pos += len(raw) + 1
+            continue
+        if (
+            (  # _plain(stripped), inlined: most lines are plain
+                stripped[-1] in ".!?"
+                and stripped[0] in _PLAIN_FIRST
+                and stripped[-2:] not in _M_ENDS
+                and stripped[:3].isascii()
+                and stripped[:3].lower() not in _HEADS3
+            )
+            or len(stripped) > _MAX_SHAPE
+        ):
+            shapes = _PLAIN
+        else:
+            found = known.get(stripped)
+            if found is None:
+                found = _shapes(stripped, memo)
+                found = known[stripped] = _PLAIN if found == _PLAIN else found
+            shapes = found
+        if shapes is _PLAIN:
+            if not run:
+                run = [n, pos, blank and bool(items)]
+            last, last_pos = n, pos
+        else:
+            if run:
+                items.append(_run_item(raws, run, last, last_pos))
+                run = []
+            lead = len(raw) - len(raw.lstrip()) if raw[0].isspace() else 0
+            indent = len(raw[:lead].expandtabs(4)) if lead else 0
+            start = pos + lead
+            end = start + len(stripped)
+            items.append(_Line(start, end, stripped, indent, blank and bool(items), None, *shapes))
+        blank = False
+        pos += len(raw) + 1
+    if run:
+        items.append(_run_item(raws, run, last, last_pos))
+    return items
+
+
+_M_ENDS = ("m.", "M.")  # "3 p.m.": a time, not the end of a sentence
+
+
+def _plain(line: str) -> bool:
+    """Whether a stripped line surely has no shape: over :data:`_MAX_SHAPE` characters, or
+    ending like a sentence (not in "m.") and starting no boilerplate word, number or reply
+    marker (as :func:`_scan` tests it, inlined).
+
+    Every boilerplate pattern that can end in ".", "!" or "?" starts with one of
+    :data:`_OTHER_HEADS`, ASCII words of three letters or more: a line whose first three
+    characters are ASCII and start none of them does not match one (case-insensitively).
+    """
+    return len(line) > _MAX_SHAPE or (
+        line[-1] in ".!?"
+        and line[0] in _PLAIN_FIRST
+        and line[-2:] not in _M_ENDS
+        and line[:3].isascii()
+        and line[:3].lower() not in _HEADS3
+    )
+
+
+def _run_item(raws: list[str], run: list[int], last: int, last_pos: int) -> _Line:
+    """One item for the plain lines ``raws[run[0]:last + 1]`` (blank ones among them)."""
+    first, pos, blank = run
+    raw = raws[first]
+    lead = len(raw) - len(raw.lstrip())
+    indent = len(raw[:lead].expandtabs(4)) if lead else 0
+    tail = raws[last]
+    end = last_pos + len(tail) - len(tail.lstrip()) + len(tail.strip())
+    line = _Line(pos + lead, end, raw.strip(), indent, bool(blank))
+    line.run = (raws, first, last, pos)
+    return line
+
+
+def _expand(item: _Line) -> list[_Line]:
+    """The lines a run item stands for, as :func:`_lines` gives them (all plain)."""
+    if item.run is None:
+        return [item]
+    raws, first, last, pos = item.run
+    out: list[_Line] = []
+    blank = item.blank_before
+    for raw in raws[first : last + 1]:
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            indent = len(raw[:lead].expandtabs(4)) if lead else 0
+            out.append(_Line(pos + lead, pos + lead + len(stripped), stripped, indent, blank))
+            blank = False
+        else:
+            blank = True
+        pos += len(raw) + 1
+    return out
+
+
+#: Every ASCII digit to "0": neither the boilerplate nor the time test tells digits apart (their
+#: patterns hold "\\d", no digit), so lines that differ only in digits share their results.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+class _Memo:
+    """The boilerplate and time tests of one page's lines, kept by the line with its digits as
+    zeros: a thread's time stamps ("October 3, 2024 at 3:02 pm") come in a few shapes."""
+
+    def __init__(self) -> None:
+        self.other: dict[str, str | None] = {}
+        self.times: dict[str, tuple[int, int] | None] = {}
+
+    def other_reason(self, line: str) -> str | None:
+        """:func:`_other_reason`, once per shape of digits."""
+        key = line.translate(_ZEROS)
+        if key in self.other:
+            return self.other[key]
+        reason = self.other[key] = _other_reason(key)
+        return reason
+
+    def time_of(self, line: str) -> str | None:
+        """:func:`_time_of`, once per shape of digits: the time's place in the line is kept."""
+        key = line.translate(_ZEROS)
+        if key in self.times:
+            span = self.times[key]
+        else:
+            match = _TIME_LINE.fullmatch(key) if len(key) <= 80 else None
+            span = self.times[key] = match.span("time") if match else None
+        return None if span is None else line[span[0] : span[1]]
+
+
+def _shapes(text: str, memo: _Memo | None = None) -> _Shapes:
+    """The shapes of a line of at most :data:`_MAX_SHAPE` characters (each test is anchored);
+    ``memo`` keeps the boilerplate and time tests of the lines read so far."""
+    memo = memo if memo is not None else _Memo()
+    other = memo.other_reason(text)
     if other is not None:
         return (other, None, None, None, None, None)
     if text[-1] in ".!?…" and not text.endswith(("m.", "M.")):
         # Ends like a sentence: no name, time or "says:" line does; a reply marker may.
         reply = _reply_to(text) if text[:1] in "IiRr↪→" else None
         return _PLAIN if reply is None else (None, None, None, None, None, reply)
-    time = _time_of(text)
+    time = memo.time_of(text)
     if time is not None:
         return (None, time, None, None, None, None)
     reply_to = _reply_to(text)
@@ -544,13 +819,13 @@ def _shapes(text: str) -> _Shapes:
         and says.group("name").split()[0].casefold() not in _NOT_NAMES
     ):
         return (None, None, None, says.group("name").strip(), None, reply_to)
-    on_said = _ON_SAID.fullmatch(text)
+    on_said = _ON_SAID.fullmatch(text) if _may_end_said(text) else None
     if on_said and _name_of(on_said.group("name").strip()):
         one_line = (on_said.group("name").strip(), on_said.group("time"))
         return (None, None, None, None, one_line, reply_to)
-    one = _ONE_LINE.fullmatch(text)
+    one = _ONE_LINE.fullmatch(text) if _ONE_LINE_MARK.search(text) else None
     if one:
-        name, one_time = one.group("name").strip(), _time_of(one.group("time").strip())
+        name, one_time = one.group("name").strip(), memo.time_of(one.group("time").strip())
         if one_time is not None and _name_of(name):
             return (None, None, None, None, (name, one_time), reply_to)
     name_line = _name_shape(text) if reply_to is None else None
@@ -561,7 +836,7 @@ def _shapes(text: str) -> _Shapes:
 # Headers
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Header:
     first: int  # line indexes: lines[first:after] are the header
     after: int
@@ -571,26 +846,21 @@ class _Header:
     strong: bool
 
 
-def _next(lines: list[_Line], i: int, *, blanks: int = 1) -> int | None:
-    """Index of line ``i`` if it follows at most ``blanks`` blank lines, else None."""
-    if i < len(lines) and (blanks > 0 or not lines[i].blank_before):
-        return i
-    return None
-
-
 def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None:
     """The comment header starting at line ``i``, if the lines there have a header's shape.
 
-    A "says:" line without a time line is a strong header only when the page has several.
+    Blank lines may come between a header's lines, but not before a reply marker that follows
+    the header. A "says:" line without a time line is a strong header only when the page has
+    several.
     """
+    n = len(lines)
     line = lines[i]
     reply_to: str | None = None
     if line.says is not None:
         author, parent = _split_name(line.says)
         after, time = i + 1, None
-        j = _next(lines, after)
-        if j is not None and lines[j].time is not None:
-            time, after = lines[j].time, j + 1
+        if after < n and lines[after].time is not None:
+            time, after = lines[after].time, after + 1
         strong = time is not None or many_says
     elif line.one_line is not None:
         author, parent = _split_name(line.one_line[0])
@@ -598,19 +868,20 @@ def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None
         strong = _is_strong(time)
     elif line.name is not None:
         author, parent = _split_name(line.name)
-        j = _next(lines, i + 1)
-        if j is not None and lines[j].reply_to is not None:
+        j = i + 1
+        if j < n and lines[j].reply_to is not None:
             reply_to = lines[j].reply_to
-            j = _next(lines, j + 1)
-        if j is None or lines[j].time is None:
+            j += 1
+        if j >= n or lines[j].time is None:
             return None
         time, after = lines[j].time, j + 1
         strong = _is_strong(time or "")
     else:
         return None
-    k = _next(lines, after, blanks=0)
-    if reply_to is None and k is not None and lines[k].reply_to is not None:
-        reply_to, after = lines[k].reply_to, k + 1
+    if reply_to is None and after < n:
+        marker = lines[after]
+        if marker.reply_to is not None and not marker.blank_before:
+            reply_to, after = marker.reply_to, after + 1
     return _Header(i, after, author, time, reply_to or parent, strong)
 
 
@@ -618,13 +889,23 @@ def _header_at(lines: list[_Line], i: int, *, many_says: bool) -> _Header | None
 # The walk
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
+    """A comment being read: its header, and its body's first and last lines so far."""
+
     header: _Header
     header_start: int
     header_end: int
     indent: int
-    body: list[_Line] = field(default_factory=list)
+    body_start: int = -1  # -1: no body line yet
+    body_end: int = -1
+    body_first: str = ""  # the first body line's text
+
+    def add(self, line: _Line) -> None:
+        """One more line (or run of lines) of the comment's text."""
+        if self.body_start < 0:
+            self.body_start, self.body_first = line.start, line.text
+        self.body_end = line.end
 
 
 class _Builder:
@@ -637,20 +918,19 @@ class _Builder:
         self.comments: list[Comment] = []
         self.by_author: dict[str, int] = {}
         self.indents: list[tuple[int, int]] = []  # (indent, comment index), a stack
-        self.indented = False
 
     def skip(self, line: _Line, reason: str) -> None:
         self.other.append(Block("other", line.start, line.end, line.text, reason))
 
     def close(self, item: _Open) -> None:
         """Turn an open comment into a :class:`Comment` and resolve its parent."""
-        header, body = item.header, item.body
-        if body:
-            start, end = body[0].start, body[-1].end
+        header = item.header
+        if item.body_start >= 0:
+            start, end = item.body_start, item.body_end
         else:
             start = end = item.header_end
         index = len(self.comments)
-        parent = self._parent(header.reply_to, body, item.indent, index)
+        parent = self._parent(header.reply_to, item, index)
         text = self.text[start:end]
         self.comments.append(
             Comment(
@@ -667,11 +947,9 @@ class _Builder:
         )
         self.by_author[header.author.casefold()] = index
 
-    def _parent(
-        self, reply_to: str | None, body: list[_Line], indent: int, index: int
-    ) -> int | None:
-        if reply_to is None and body:
-            at = _AT_NAME.match(body[0].text)
+    def _parent(self, reply_to: str | None, item: _Open, index: int) -> int | None:
+        if reply_to is None and item.body_first[:1] == "@":
+            at = _AT_NAME.match(item.body_first)
             if at:
                 # "@Jane Doe thanks": try the longest run of words that names an earlier author.
                 words = at.group("words").split()
@@ -681,11 +959,12 @@ class _Builder:
                         reply_to = name
                         break
         by_indent: int | None = None
-        while self.indents and self.indents[-1][0] >= indent:
-            self.indents.pop()
-        if self.indents:
-            by_indent = self.indents[-1][1]
-        self.indents.append((indent, index))
+        indents, indent = self.indents, item.indent
+        while indents and indents[-1][0] >= indent:
+            indents.pop()
+        if indents:
+            by_indent = indents[-1][1]
+        indents.append((indent, index))
         if reply_to is not None:
             return self.by_author.get(reply_to.casefold())
         return by_indent
@@ -712,7 +991,30 @@ def parse_text_page(text: str, *, name: str = "<page>") -> Page:
         The text is over :data:`MAX_PAGE_CHARS` or holds NUL characters.
     """
     _check_size(text, name)
-    return _structure(text, _lines(text), "text")
+    with collector_paused():
+        lines = _scan(text)
+        if lines is None:
+            lines = _lines(text)
+            _classify(lines)
+        return _structure(text, lines, "text")
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused (if it runs), as while a page is read.
+
+    Reading a page allocates tens of thousands of objects that live until it is read, in no
+    reference cycle; every collection their allocation sets off walks them all again, a tenth
+    of the structure step's work on a long thread.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -748,7 +1050,7 @@ class _Walk:
             out.skip(line, "author bio")
             self.bio_left -= 1
         elif self.current is not None:
-            self.current.body.append(line)
+            self.current.add(line)
         elif self.thread:
             out.skip(line, self.stray)
         elif line.time is not None:
@@ -762,46 +1064,64 @@ class _Walk:
 
 
 def _structure(text: str, lines: list[_Line], kind: SourceKind) -> Page:
-    _classify(lines)
-    many_says = sum(line.says is not None for line in lines) >= 2
-    headers = [_header_at(lines, i, many_says=many_says) for i in range(len(lines))]
-    # later[i]: a strong header starts at line i or after it (so a top header is a thread's).
-    later = [False] * (len(lines) + 1)
-    for i in range(len(lines) - 1, -1, -1):
-        h = headers[i]
-        later[i] = later[i + 1] or (h is not None and h.strong)
-
+    """The page from its classified lines (:func:`_classify`; a run item stands for its lines)."""
+    headers, last_strong = _headers(lines)
     walk = _Walk(_Builder(text))
     out = walk.out
     i = 0
     while i < len(lines):
         line = lines[i]
         header = headers[i]
-        accept = header is not None and (
-            walk.thread or (header.strong and (walk.body_seen or later[header.after]))
-        )
-        if header is not None and accept:
+        if header is None:
+            current = walk.current
+            if current is not None and line.other is None and not walk.bio_left:
+                # The common case in a thread (a run of text lines included): _Open.add.
+                if current.body_start < 0:
+                    current.body_start, current.body_first = line.start, line.text
+                current.body_end = line.end
+            elif line.run is not None:
+                for one in _expand(line):
+                    walk.line(one)
+            else:
+                walk.line(line)
+            i += 1
+        elif walk.thread or (header.strong and (walk.body_seen or header.after <= last_strong)):
             if walk.current is not None:
                 out.close(walk.current)
             first, last = lines[header.first], lines[header.after - 1]
             walk.current = _Open(header, first.start, last.end, line.indent)
-            out.indented = out.indented or line.indent > 0
             walk.thread, walk.bio_left = True, 0
             i = header.after
-            continue
-        if header is not None and not walk.thread and not walk.body_seen and header.strong:
+        elif not walk.body_seen and header.strong:
             # A name and a time at the top with no thread after them: the byline.
             for j in range(header.first, header.after):
                 out.article.append((lines[j], "byline"))
             i = header.after
-            continue
-        walk.line(line)
-        i += 1
+        else:
+            walk.line(line)
+            i += 1
     if walk.current is not None:
         out.close(walk.current)
     article, glued = _article_blocks(text, out.article)
-    other = sorted(out.other + glued, key=lambda b: b.start)
+    other = sorted(out.other + glued, key=_START)
     return Page(text, tuple(article), tuple(out.comments), tuple(other), kind)
+
+
+_START = operator.attrgetter("start")
+
+
+def _headers(lines: list[_Line]) -> tuple[list[_Header | None], int]:
+    """The header starting at each line, if any, and the last line where a strong one starts
+    (-1 if none): a header at the top is a thread's when a strong one follows."""
+    many_says = sum(line.says is not None for line in lines) >= 2
+    headers: list[_Header | None] = [None] * len(lines)
+    last_strong = -1
+    for i, line in enumerate(lines):
+        if line.says is not None or line.one_line is not None or line.name is not None:
+            header = headers[i] = _header_at(lines, i, many_says=many_says)
+            if header is not None and header.strong:
+                last_strong = i
+    return headers, last_strong
 
 
 def _article_blocks(

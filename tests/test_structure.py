@@ -11,9 +11,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from classifier import structure
 from classifier.errors import InputError
@@ -274,6 +277,164 @@ def benchmark_thread():
     finally:
         sys.path.pop(0)
     return generate_thread(1000, seed=3)
+
+
+# -- the line scanner against the line-by-line reader --------------------------------------------
+
+#: Lines of every kind the text rule knows, as the renderings in benchmarks/structure.py and the
+#: golden pages write them, with the near misses that a quick test could get wrong: sentences
+#: that start like boilerplate or a reply marker, or end in "a.m.", "…" or a quote.
+LINE_KINDS = (
+    "The council should have been published months ago.", "This makes no sense!", "Is it?",
+    "I think so.", "In my view it is wrong.", "Read the report first.", "Reply guys are here.",
+    "One day we will know.", "Two buses came.", "Tags are useless.", "Your point stands.",
+    "You are wrong.", "Save the date.", "Notify the council.", "Filed a complaint.",
+    "Giphy is fun.", "Ten people came.", "12 people said so.", "It ended at 3 p.m.",
+    "It began at 9 a.m.", "Nobody knows…", "It’s “fine.”", "(Quoted.)", "Ünïcode first.",
+    "ſix thoughts on x.", "İn reply to Ann Berg.", "→ Ravi.", "@Ann Berg thanks.", "x" * 210 + ".",
+    "Pingback: a post.", "Trackback: my blog!", "Read more: the story.", "Tags: news, council.",
+    "Filed under: Local.", "One thought on “The plan”.", "3 thoughts on The plan!",
+    "Topics: buses.", "Categories: News.", "Tagged with: x.", "Seven responses to “x”.",
+    "Ten comments on x!", "Two replies to y?", "Four thoughts on z.", "Eight responses to w.",
+    "Your email address will not be published. Required fields are marked *",
+    "You must be logged in to post a comment.", "Notify me of new posts by email.",
+    "Save my name, email, and website in this browser.", "GIPHY App Key not set.",
+    "Ann Berg", "Ravi", "Dave R.", "Élodie", "By Staff Reporter", "Ravi says:", "Ann Berg said:",
+    "Sol Ito wrote:", "Ann Berg • 3 hours ago", "Ravi | 23/10/2024 15:38", "Ravi - just now",
+    "Ann Berg on October 23, 2024 at 3:38 pm said:", "Ravi → Ann Berg", "Reply to Ann Berg",
+    "In reply to Ravi", "Reply to Dave R.", "In reply to Dave R.", "replied to Dave R.",
+    "Dave R. says:", "Dave R. • 5 days ago", "October 23, 2024 at 3:38 pm", "Oct 23, 2024", "2024-10-23 15:38",
+    "2024-10-23T15:38:00Z", "yesterday at 9:12", "5 days ago", "3:38 pm Reply", "Reply",
+    "Like · Reply · 3h", "Log in to Reply", "6 Comments", "Leave a Reply", "About the Author",
+    "Advertisement", "Facebook Twitter Email", "Home | News | Sport", "42", "Share",
+    "Town hall approves the new bus timetable", "Buses Trains Ferries", "Name *",
+)  # fmt: skip
+
+
+#: Comment headers and reply markers, drawn together so that a marker often follows a header.
+HEADERS = (
+    ("Ann Berg", "October 23, 2024 at 3:38 pm"), ("Dave R.", "5 days ago"), ("Ravi says:",),
+    ("Dave R. says:", "Oct 23, 2024"), ("Ann Berg • 3 hours ago",), ("Ravi → Ann Berg",),
+    ("Élodie", "2024-10-23 15:38"),
+)  # fmt: skip
+REPLIES = (
+    "Reply to Ann Berg",
+    "Reply to Dave R.",
+    "In reply to Dave R.",
+    "replied to Ravi.",
+    "@Ravi yes.",
+)
+
+
+@st.composite
+def pasted_pages(draw) -> str:
+    """A page of those lines, indented or not, with blank lines, in "\n" or "\r\n" text."""
+    lines = []
+    for _ in range(draw(st.integers(0, 30))):
+        if draw(st.booleans()):
+            chunk = [*draw(st.sampled_from(HEADERS)), draw(st.sampled_from(REPLIES))]
+        else:
+            chunk = [draw(st.sampled_from(LINE_KINDS))]
+        for line in chunk:
+            lines.append(draw(st.sampled_from(("", "", "", "  ", "\t", "\u00a0"))) + line)
+            lines += [""] * draw(st.integers(0, 1))
+    text = draw(st.sampled_from(("\n", "\n", "\r\n"))).join(lines)
+    return text + draw(st.sampled_from(("", "\n", "  \n\n")))
+
+
+def read_line_by_line(text: str) -> Page:
+    """The page as the walk reads it from every line on its own (no runs of plain lines)."""
+    lines = structure._lines(text)
+    structure._classify(lines)
+    return structure._structure(text, lines, "text")
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(pasted_pages())
+def test_the_line_scanner_reads_a_page_as_the_line_by_line_reader_does(text):
+    page = parse_text_page(text)
+    assert structure._scan(text) is not None, "the scanner refused a page it can read"
+    assert page == read_line_by_line(text)
+    check_invariants(page)
+
+
+def test_a_page_with_other_line_breaks_is_read_line_by_line():
+    text = "Ann Berg\u2028October 23, 2024 at 3:38 pm\rReply\x0cGood point.\n"
+    assert structure._scan(text) is None
+    assert parse_text_page(text) == read_line_by_line(text)
+
+
+#: Strings as each boilerplate pattern matches them, perhaps followed by sentence punctuation.
+_BOILERPLATE = st.one_of(
+    *(st.from_regex(re.compile(p.pattern, re.I), fullmatch=True) for _, p in structure._OTHER_LINES)
+)
+
+
+@settings(max_examples=200, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.tuples(_BOILERPLATE, st.sampled_from(("", ".", "!", "?", " x.", "…"))).map("".join),
+        st.text(),
+    )
+)
+def test_a_line_the_scanner_calls_plain_has_no_shape(line):
+    line = " ".join(line.splitlines()).strip()
+    if line and structure._plain(line):
+        assert structure._shapes(line) == structure._PLAIN, line
+
+
+def test_no_line_kind_with_a_shape_is_called_plain():
+    for line in (*LINE_KINDS, *REPLIES, *itertools.chain(*HEADERS)):
+        if structure._plain(line):
+            assert structure._shapes(line) == structure._PLAIN, line
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_BOILERPLATE)
+def test_every_boilerplate_line_passes_the_quick_test_before_its_pattern(line):
+    line = line.strip()
+    if line and structure._OTHER_ANY.fullmatch(line):
+        assert structure._may_be_other(line), line
+
+
+_TIMES = st.from_regex(re.compile(structure._TIME_LINE.pattern, re.I), fullmatch=True)
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(_BOILERPLATE, _TIMES, st.sampled_from(LINE_KINDS), st.text("0123456789 :/-.apmh|•x"))
+)
+def test_digits_tell_no_boilerplate_or_time_line_apart(line):
+    """What _Memo assumes: the tests give lines that differ in their digits the same answer."""
+    line = " ".join(line.splitlines()).strip()
+    if not line:
+        return
+    zeros = line.translate(structure._ZEROS)
+    assert structure._other_reason(zeros) == structure._other_reason(line)
+    memo = structure._Memo()
+    assert memo.time_of(zeros) == structure._time_of(zeros)
+    assert memo.time_of(line) == structure._time_of(line)
+    assert memo.other_reason(line) == structure._other_reason(line)
+
+
+def test_only_the_listed_characters_fold_to_ascii_letters():
+    """What _may_be_other and _plain assume of case-insensitive matching and of lower case."""
+    folds, ascii_letter = re.compile("[a-z]", re.I).fullmatch, re.compile("[a-z]").search
+    others = map(chr, range(128, 0x110000))
+    folding = {c for c in others if folds(c) or ascii_letter(c.lower())}
+    assert folding <= structure._FOLDS_TO_ASCII
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.text(alphabet=" \t\u00a0|·•/»›ab.:-0123456789apmAPMgonwjust\u017f", max_size=16))
+def test_the_pattern_free_tests_agree_with_their_patterns(text):
+    assert structure._tokens(text) == re.findall(r"[^\s|·•/]+", text)
+    stripped = text.strip()
+    assert structure._nav_parts(stripped) == re.split(r"\s*(?:\||•|·|»|›)\s*", stripped)
+    strong = rf"\d:\d\d|\d\s*[ap]\.?m\b|\bago\b|\bjust\s+now\b|{structure._ISO}"
+    assert structure._is_strong(text) == bool(re.search(strong, text, re.I))
+    said = re.search(r"(?:says|said|wrote)\s*:?$", stripped, re.I)
+    assert not said or structure._may_end_said(stripped)
 
 
 # -- HTML ---------------------------------------------------------------------------------------
