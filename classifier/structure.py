@@ -408,7 +408,7 @@ def _other_reason(line: str) -> str | None:
     """Why a whole line is boilerplate, or None."""
     if len(line) > _MAX_SHAPE:
         return None
-    match = _OTHER_ANY.fullmatch(line) if _may_be_other(line) else None
+    match = _OTHER_ANY.fullmatch(line) if _OTHER_STARTS.may_match(line) else None
     if match:
         return _OTHER_LINES[int(str(match.lastgroup)[1:])][0]
     if len(line) > 80 or line[-1] in ".!?":  # buttons and menus do not end like sentences
@@ -434,39 +434,52 @@ def _other_reason(line: str) -> str | None:
     return None
 
 
-#: How each pattern in _OTHER_LINES can start (lower case), a number aside: a line that starts
-#: none of them is no boilerplate line. tests/test_structure.py checks them against the patterns.
-_OTHER_STARTS = tuple(
-    "pingback trackback about comment response replies reader discussion one two three four "
-    "five six seven eight nine ten join sort leave cancel post add submit your required name "
-    "email e-mail website save you notify story article ( advertisement sponsored continue "
-    "scroll tags tagged filed categor topics skip main menu home search log sign subscribe "
-    "toggle previous next giphy related read recommended most trending load show view see".split()
-)
 #: The only characters but ASCII letters that case-insensitive patterns match as ASCII letters
 #: (U+0130, U+0131, U+017F, U+212A), or whose lower case holds one.
 _FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
 _NAV_MARKS = "|•·»›"
 
 
-def _may_be_other(line: str) -> bool:
-    """Whether :data:`_OTHER_ANY` may match ``line``: it starts with a number or, in lower case,
-    with one of :data:`_OTHER_STARTS` (or holds a character that folds to ASCII)."""
-    head = line[:13].lower()  # as long as the longest start
-    starts = _STARTS_BY_TWO.get(head[:2])
-    return (
-        line[0].isdecimal()  # what "\\d" matches
-        or line[0] == "("
-        or (starts is not None and head.startswith(starts))
-        or (not line[:13].isascii() and not _FOLDS_TO_ASCII.isdisjoint(line[:13]))
-    )
+class _Starts:
+    """How the matches of a case-insensitive pattern can start: a number, or (in lower case) one
+    of a few words; a line that starts otherwise cannot match, and needs no try."""
+
+    def __init__(self, words: str) -> None:
+        starts = words.split()
+        self.longest = max(map(len, starts))
+        self.singles = frozenset(w for w in starts if len(w) == 1)
+        self.by_two = {
+            two: tuple(w for w in starts if w[:2] == two) for two in {w[:2] for w in starts}
+        }
+
+    def may_match(self, line: str) -> bool:
+        """Whether a match may start ``line`` (no match starts with white space)."""
+        head = line[: self.longest]
+        low = head.lower()
+        starts = self.by_two.get(low[:2])
+        return (
+            line[:1].isdecimal()  # what "\\d" matches
+            or line[:1] in self.singles
+            or (starts is not None and low.startswith(starts))
+            or (not head.isascii() and not _FOLDS_TO_ASCII.isdisjoint(head))
+        )
 
 
-#: _OTHER_STARTS (but "(") by their first two letters.
-_STARTS_BY_TWO = {
-    two: tuple(start for start in _OTHER_STARTS if start[:2] == two)
-    for two in {start[:2] for start in _OTHER_STARTS if start != "("}
-}
+#: How each pattern in _OTHER_LINES can start. tests/test_structure.py checks them against the
+#: patterns.
+_OTHER_STARTS = _Starts(
+    "pingback trackback about comment response replies reader discussion one two three four "
+    "five six seven eight nine ten join sort leave cancel post add submit your required name "
+    "email e-mail website save you notify story article ( advertisement sponsored continue "
+    "scroll tags tagged filed categor topics skip main menu home search log sign subscribe "
+    "toggle previous next giphy related read recommended most trending load show view see"
+)
+#: How a time line (_TIME_LINE) can start: a prefix ("posted on"), a weekday, a month or a
+#: relative time ("a minute ago", "about 3 hours ago", "yesterday").
+_TIME_STARTS = _Starts(
+    "posted published commented updated edited on mon tue wed thu fri sat sun jan feb mar apr "
+    "may jun jul aug sep oct nov dec about over almost nearly a an one just moment yesterday today"
+)
 
 
 def _is_rel(token: str) -> bool:
@@ -489,7 +502,7 @@ def _nav_parts(line: str) -> list[str]:
 
 def _time_of(line: str) -> str | None:
     """The date/time a whole line states, or None."""
-    if len(line) > 80:
+    if len(line) > 80 or not _TIME_STARTS.may_match(line):
         return None
     match = _TIME_LINE.fullmatch(line)
     return match.group("time") if match else None
@@ -766,11 +779,18 @@ def _expand(item: _Line) -> list[_Line]:
 #: Every ASCII digit to "0": neither the boilerplate nor the time test tells digits apart (their
 #: patterns hold "\\d", no digit), so lines that differ only in digits share their results.
 _ZEROS = str.maketrans("123456789", "000000000")
+_ZERO_BYTES = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _zeros(line: str) -> str:
+    """``line.translate(_ZEROS)`` for an ASCII line (as bytes, much faster), else ``line``."""
+    return line.encode().translate(_ZERO_BYTES).decode() if line.isascii() else line
 
 
 class _Memo:
     """The boilerplate and time tests of one page's lines, kept by the line with its digits as
-    zeros: a thread's time stamps ("October 3, 2024 at 3:02 pm") come in a few shapes."""
+    zeros (an ASCII line's): a thread's time stamps ("October 3, 2024 at 3:02 pm") come in a
+    few shapes."""
 
     def __init__(self) -> None:
         self.other: dict[str, str | None] = {}
@@ -778,7 +798,7 @@ class _Memo:
 
     def other_reason(self, line: str) -> str | None:
         """:func:`_other_reason`, once per shape of digits."""
-        key = line.translate(_ZEROS)
+        key = _zeros(line)
         if key in self.other:
             return self.other[key]
         reason = self.other[key] = _other_reason(key)
@@ -786,11 +806,13 @@ class _Memo:
 
     def time_of(self, line: str) -> str | None:
         """:func:`_time_of`, once per shape of digits: the time's place in the line is kept."""
-        key = line.translate(_ZEROS)
+        key = _zeros(line)
         if key in self.times:
             span = self.times[key]
         else:
-            match = _TIME_LINE.fullmatch(key) if len(key) <= 80 else None
+            match = None
+            if len(key) <= 80 and _TIME_STARTS.may_match(key):
+                match = _TIME_LINE.fullmatch(key)
             span = self.times[key] = match.span("time") if match else None
         return None if span is None else line[span[0] : span[1]]
 

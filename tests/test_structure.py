@@ -349,7 +349,7 @@ def read_line_by_line(text: str) -> Page:
     return structure._structure(text, lines, "text")
 
 
-@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(pasted_pages())
 def test_the_line_scanner_reads_a_page_as_the_line_by_line_reader_does(text):
     page = parse_text_page(text)
@@ -393,8 +393,16 @@ def test_no_line_kind_with_a_shape_is_called_plain():
 @given(_BOILERPLATE)
 def test_every_boilerplate_line_passes_the_quick_test_before_its_pattern(line):
     line = line.strip()
-    if line and structure._OTHER_ANY.fullmatch(line):
-        assert structure._may_be_other(line), line
+    if structure._OTHER_ANY.fullmatch(line):
+        assert structure._OTHER_STARTS.may_match(line), line
+
+
+@settings(max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.from_regex(re.compile(structure._TIME_LINE.pattern, re.I), fullmatch=True))
+def test_every_time_line_passes_the_quick_test_before_its_pattern(line):
+    line = line.strip()
+    if structure._TIME_LINE.fullmatch(line):
+        assert structure._TIME_STARTS.may_match(line), line
 
 
 _TIMES = st.from_regex(re.compile(structure._TIME_LINE.pattern, re.I), fullmatch=True)
@@ -417,8 +425,26 @@ def test_digits_tell_no_boilerplate_or_time_line_apart(line):
     assert memo.other_reason(line) == structure._other_reason(line)
 
 
+#: A time line for each way _TIME_STARTS says one can start.
+TIME_LINES = (
+    "Posted on October 3, 2024", "published 3 days ago", "Commented at 3:02 pm", "on Oct 3",
+    "Updated October 3", "Edited 3:02 pm", "Monday, 3 Oct", "Tue Oct 3, 2024", "Wed 3 Oct",
+    "Thursday 3 October", "Fri, 3 Oct 2024", "Sat 12 Oct 2024 10:00", "Sun, 3 Oct", "Jan 3",
+    "Feb 3", "March 3", "Apr 3", "May 3", "June 3", "Jul 3", "August 3", "Sept 3", "Oct 3",
+    "Nov 3", "Dec 3", "about an hour ago", "over 3 days ago", "almost a year ago", "2 h ago",
+    "nearly 2 weeks ago", "a minute ago", "an hour ago", "one day ago", "just now",
+    "moments ago", "yesterday at 9:12", "today", "3:02 pm", "2024-10-03T15:38:00Z",
+)  # fmt: skip
+
+
+def test_each_way_a_time_line_starts_passes_the_quick_test():
+    for line in TIME_LINES:
+        assert structure._TIME_LINE.fullmatch(line), line
+        assert structure._TIME_STARTS.may_match(line), line
+
+
 def test_only_the_listed_characters_fold_to_ascii_letters():
-    """What _may_be_other and _plain assume of case-insensitive matching and of lower case."""
+    """What _Starts and _plain assume of case-insensitive matching and of lower case."""
     folds, ascii_letter = re.compile("[a-z]", re.I).fullmatch, re.compile("[a-z]").search
     others = map(chr, range(128, 0x110000))
     folding = {c for c in others if folds(c) or ascii_letter(c.lower())}
