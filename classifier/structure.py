@@ -697,11 +697,7 @@ def _scan(text: str) -> list[_Line] | None:
         ):
             shapes = _PLAIN
         else:
-            found = known.get(stripped)
-            if found is None:
-                found = _shapes(stripped, memo)
-                found = known[stripped] = _PLAIN if found == _PLAIN else found
-            shapes = found
+            shapes = known.get(stripped) or _remember_shapes(stripped, known, memo)
         if shapes is _PLAIN:
             if not run:
                 run = [n, pos, blank and bool(items)]
@@ -720,6 +716,14 @@ def _scan(text: str) -> list[_Line] | None:
     if run:
         items.append(_run_item(raws, run, last, last_pos))
     return items
+
+
+def _remember_shapes(stripped: str, known: dict[str, _Shapes], memo: _Memo) -> _Shapes:
+    """A line's shapes, kept in ``known`` (a thread repeats its header lines), plain ones as
+    the one :data:`_PLAIN` object so that ``is`` tells them."""
+    found = _shapes(stripped, memo)
+    found = known[stripped] = _PLAIN if found == _PLAIN else found
+    return found
 
 
 _M_ENDS = ("m.", "M.")  # "3 p.m.": a time, not the end of a sentence

