@@ -229,11 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         f"HTML structure step {t_html / t_proba:.1%} ({t_html / t_page:.1%}). The target, under "
         f"10% of scoring, is {_verdict(max(t_text, t_html) / t_page)} against `score_page` as "
         f"`credscore score` runs it, and {_verdict(max(t_text, t_html) / t_proba)} against the "
-        "bare probabilities: the structure step is a Python loop over lines (anchored patterns "
-        "on at most 200 characters, a bounded look-ahead: linear, but Python work per line), "
-        "while the featurizer works on whole arrays. Scanning the whole text with multi-line "
-        "patterns, so that only candidate header and boilerplate lines reach Python, is the way "
-        "to close that gap. The machine is shared (2 cores, other jobs running): absolute times "
+        "bare probabilities. The text step still visits every line in Python, but a line of "
+        "running text is known to be plain by a few character tests, without a pattern, and a "
+        "run of plain lines becomes one item; only candidate header, time and boilerplate "
+        "lines meet the anchored patterns. The HTML step's cost is mostly walking the parsed "
+        "tree in Python. The machine is shared (2 cores, other jobs running): absolute times "
         "are noisy, the ratios come from one process in one run. tests/test_structure.py "
         "checks a 1,000-comment thread's structure, not its time.",
         END,
