@@ -25,6 +25,7 @@ import numpy as np
 from classifier.errors import InputError
 from classifier.structure import (
     _SAYS,
+    _START,
     Block,
     BlockKind,
     Comment,
@@ -386,11 +387,12 @@ def _find_structure(tree: Any) -> _Found:
     """Locate comments, the article and its body and headline by the common markup."""
     found = _Found()
     for content in tree.css(".comment-content, .comment-body"):
-        owner = _nearest(
-            content,
-            lambda n: n.tag in ("li", "article", "div") and "comment" in _classes(n),
-        )
-        if owner is not None:
+        owner = content  # the nearest li, article or div of class "comment", itself included
+        while owner is not None and owner.is_element_node:
+            if owner.tag in ("li", "article", "div") and "comment" in _classes(owner):
+                break
+            owner = owner.parent
+        if owner is not None and owner.is_element_node:
             found.comments[owner.mem_id] = "wp"
             if "comment-content" in _classes(content):
                 found.contents.add(content.mem_id)
@@ -409,7 +411,12 @@ def _find_structure(tree: Any) -> _Found:
             found.contents.add(message.mem_id)
 
     def outside_comments(node: Any) -> bool:
-        return _nearest(node, lambda n: n.mem_id in found.comments) is None
+        comments = found.comments
+        while node is not None and node.is_element_node:
+            if node.mem_id in comments:
+                return False
+            node = node.parent
+        return True
 
     article = None
     for candidate in tree.css("article, main, [role=main]"):
@@ -641,7 +648,7 @@ def _assemble(
         text,
         tuple(article),
         tuple(comments),
-        tuple(sorted(other, key=lambda b: b.start)),
+        tuple(sorted(other, key=_START)),
         "html",
     )
 
@@ -661,7 +668,9 @@ def _comment(
         time = next((t for h in header_lines if (t := _time_of(h[2])) is not None), None)
     header_start = header_lines[0][0] if header_lines else None
     header_end = header_lines[-1][1] if header_lines else None
-    runs = _runs(item.body)
+    body = item.body
+    # Line numbers only grow: consecutive ones make a single run.
+    runs = [body] if body and body[-1] - body[0] + 1 == len(body) else _runs(body)
     for run in runs[1:]:
         for n in run:
             start, end, line, _ = lines[n]
