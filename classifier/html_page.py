@@ -283,13 +283,14 @@ class _Extractor:
         self.capture: list[list[str]] = []
 
     def text(self, value: str, role: _Role) -> None:
-        if role != self.pending_role:
+        if role is not self.pending_role and role != self.pending_role:
             if self.pending:
                 self.flush()
             self.pending_role = role
         self.pending.append(value)
-        for target in self.capture:
-            target.append(value)
+        if self.capture:
+            for target in self.capture:
+                target.append(value)
 
     def flush(self) -> None:
         """End the line being written."""
@@ -302,8 +303,8 @@ class _Extractor:
                 line = line[:-1]  # one space and printable ASCII otherwise: nothing to collapse
             if line:
                 start = self.length + 1 if self.lines else 0
-                self.length = start + len(line)
-                self.lines.append((start, self.length, line, role))
+                self.length = end = start + len(line)
+                self.lines.append((start, end, line, role))
             self.pending = []
             self.pending_role = None
 
@@ -527,6 +528,7 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
     stack: list[tuple[_Role, bool, int]] = []  # (role, block element, captures pushed)
     capture = extractor.capture
     news = found.pingbacks | found.comments.keys()  # what changes a role inside content
+    line_roles: dict[_Role, _Role] = {}  # _line_role of each role met
     node = root.child
     root_id = root.mem_id
     while node is not None:
@@ -536,7 +538,9 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
             value = node.text_content
             if value:
                 if text_role is None:
-                    text_role = _line_role(role[:3], comments)
+                    text_role = line_roles.get(role) or line_roles.setdefault(
+                        role, _line_role(role[:3], comments)
+                    )
                 extractor.text(value, text_role)
         elif kind is not _SKIP:
             block = kind is _BLOCK
@@ -554,7 +558,10 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
             elif child is None or (child.next is None and child.is_text_node):
                 # No descent into a leaf ("<p>text</p>"): its text, then leave it.
                 if child is not None and (value := child.text_content):
-                    extractor.text(value, _line_role(new_role[:3], comments))
+                    inner = line_roles.get(new_role) or line_roles.setdefault(
+                        new_role, _line_role(new_role[:3], comments)
+                    )
+                    extractor.text(value, inner)
                 if len(capture) > captures:
                     del capture[captures:]
                 if block and child is not None and extractor.pending:
@@ -563,7 +570,8 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
                 stack.append((role, block, len(capture) - captures))
                 role, text_role, node = new_role, None, child
                 continue
-        while node.next is None:  # climb: leave every element whose last child this was
+        following = node.next  # (each .next makes a new node object: asked once)
+        while following is None:  # climb: leave every element whose last child this was
             node = node.parent
             if node is None or node.mem_id == root_id or not stack:
                 return
@@ -573,7 +581,8 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
                 del capture[len(capture) - pushed :]
             if block and extractor.pending:
                 extractor.flush()
-        node = node.next
+            following = node.next
+        node = following
 
 
 def _line_role(role: _Role, comments: list[_HtmlComment]) -> _Role:
