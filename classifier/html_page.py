@@ -528,7 +528,6 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
     stack: list[tuple[_Role, bool, int]] = []  # (role, block element, captures pushed)
     capture = extractor.capture
     news = found.pingbacks | found.comments.keys()  # what changes a role inside content
-    line_roles: dict[_Role, _Role] = {}  # _line_role of each role met
     node = root.child
     root_id = root.mem_id
     while node is not None:
@@ -538,9 +537,7 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
             value = node.text_content
             if value:
                 if text_role is None:
-                    text_role = line_roles.get(role) or line_roles.setdefault(
-                        role, _line_role(role[:3], comments)
-                    )
+                    text_role = _line_role(role[:3], comments)
                 extractor.text(value, text_role)
         elif kind is not _SKIP:
             block = kind is _BLOCK
@@ -558,10 +555,7 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
             elif child is None or (child.next is None and child.is_text_node):
                 # No descent into a leaf ("<p>text</p>"): its text, then leave it.
                 if child is not None and (value := child.text_content):
-                    inner = line_roles.get(new_role) or line_roles.setdefault(
-                        new_role, _line_role(new_role[:3], comments)
-                    )
-                    extractor.text(value, inner)
+                    extractor.text(value, _line_role(new_role[:3], comments))
                 if len(capture) > captures:
                     del capture[captures:]
                 if block and child is not None and extractor.pending:
