@@ -20,20 +20,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from classifier.errors import InputError
 from classifier.structure import (
     _SAYS,
+    _START,
     Block,
     BlockKind,
     Comment,
     Page,
     _check_size,
     _classify,
-    _Lazy,
     _Line,
     _other_reason,
     _structure,
     _time_of,
+    collector_paused,
 )
 
 #: HTML nested deeper than this is refused: HTML5 tree building is quadratic in nesting depth.
@@ -48,17 +51,38 @@ _BLOCK_TAGS = frozenset(
     "blockquote pre table thead tbody tfoot tr td th caption figure figcaption form fieldset "
     "legend address details summary menu hr br body html center".split()
 )
-_INLINE, _BLOCK, _SKIP = "inline", "block", "skip"
-_TAG_KIND = dict.fromkeys(_BLOCK_TAGS, _BLOCK) | dict.fromkeys(_SKIP_TAGS, _SKIP)  # skip wins
+_INLINE, _BLOCK, _SKIP, _TEXT = "inline", "block", "skip", "text"
+#: Tag names (as selectolax gives them; "-text" for text, "-comment" for a comment) to kinds.
+_TAG_KIND = (
+    dict.fromkeys(_BLOCK_TAGS, _BLOCK)
+    | dict.fromkeys(_SKIP_TAGS, _SKIP)  # skip wins
+    | {"-text": _TEXT, "-comment": _SKIP}
+)
 _VOID_OR_OPTIONAL = frozenset(
     "area base br col embed hr img input link meta source track wbr p li dt dd tr td th option "
     "optgroup thead tbody tfoot colgroup rb rt rp html head body".split()
 )
-#: A tag name, never shortened to make a match (that would cost time quadratic in its length).
-_NAME = r"[a-zA-Z][a-zA-Z0-9-]*(?![a-zA-Z0-9-])"
-#: Every tag, ``<name ...>`` or ``</name ...>``, up to its first ">"; the group holds the name
-#: (with the "/" of a closing tag) unless the tag closes itself ("<br/>").
-_TAG_SCAN = _Lazy(rf"<(?:(/?{_NAME})(?:[^>]*[^/>])?>|/?{_NAME}(?:[^>]*[^>])?>)")
+#: The tag pre-scan (_depth) reads the page as character codes. A tag is "<" or "</", an ASCII
+#: letter, then up to the first ">"; it closes itself when "/" comes right before that ">". A
+#: name is ASCII letters, digits and "-"; the longest void name has eight characters.
+_NAME_CHARS = np.zeros(256, dtype=bool)
+_NAME_CHARS[list(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")] = True
+_LETTERS = _NAME_CHARS.copy()
+_LETTERS[list(b"0123456789-")] = False
+_LOWER = np.arange(256, dtype=np.uint64)
+_LOWER[65:91] += 32
+_WINDOW = 9  # characters of a name read: one more than the longest void name
+_SHIFTS = (8 * np.arange(_WINDOW - 1)).astype(np.uint64)
+_OFFSETS = np.arange(_WINDOW)
+#: The void and optional names packed as _pack makes them, and the first two characters of each
+#: (lower case; 0 for a name of one character) as indexes into a table of 256 * 256.
+_VOID_PACKED = np.array(
+    sorted(sum(c << (8 * k) for k, c in enumerate(n.encode())) for n in _VOID_OR_OPTIONAL),
+    dtype=np.uint64,
+)
+_VOID_TWO = np.zeros(256 * 256, dtype=bool)
+for _name in _VOID_OR_OPTIONAL:
+    _VOID_TWO[_name.encode()[0] * 256 + (_name.encode()[1] if len(_name) > 1 else 0)] = True
 _CONTENT_SELECTORS = (
     "[itemprop=articleBody]",
     ".entry-content",
@@ -169,25 +193,63 @@ def _chrome_reason(marks: _Marks, ident: str | None) -> str | None:
 def _depth(html: str) -> int:
     """Nesting depth the markup asks for, counting elements that must be closed (a pre-check).
 
-    A closing tag with nothing open is ignored, as the HTML5 parser ignores it. The scan stops
-    at the last ">": a "<" after it would look for a ">" to the end of the page, and a page of
-    them would cost time quadratic in its length.
+    Every tag opens an element but a void or optional one ("<br>", "<p>", "<li>") and one that
+    closes itself ("<br/>"); every end tag closes one, but not the end tag of a void or optional
+    element, and not with nothing open (the HTML5 parser ignores it). Computed on arrays of
+    character codes, in time linear in the page (a scan tag by tag in Python took longer than
+    parsing the page).
     """
-    steps = {"": 0}  # tag as written -> +1 opens, -1 closes, 0 needs no end tag ("" closes itself)
-    depth = deepest = 0
-    for tag in _TAG_SCAN.findall(html, 0, html.rfind(">") + 1):
-        step = steps.get(tag)
-        if step is None:
-            closing = tag.startswith("/")
-            name = tag[1:] if closing else tag
-            step = steps[tag] = 0 if name.lower() in _VOID_OR_OPTIONAL else -1 if closing else 1
-        if step > 0:
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif step and depth:
-            depth -= 1
-    return deepest
+    codes = _codes(html)
+    starts, ends, closing = _tag_spans(codes)
+    if not len(starts):
+        return 0
+    self_closing = codes[ends - 1] == 47  # "/>"
+    # Only a tag whose first two characters start a void or optional name may be one.
+    second = codes[starts + 1]
+    two = _LOWER[codes[starts]] * 256 + np.where(_NAME_CHARS[second], _LOWER[second], 0)
+    maybe = np.flatnonzero(_VOID_TWO[two.astype(np.int64)])
+    void = np.zeros(len(starts), dtype=bool)
+    if len(maybe):
+        name = codes[starts[maybe, None] + _OFFSETS]
+        is_name = _NAME_CHARS[name]
+        length = np.where(is_name.all(axis=1), _WINDOW, is_name.argmin(axis=1))
+        chars = np.where(_OFFSETS[:-1] < length[:, None], _LOWER[name[:, :-1]], 0)
+        packed = (chars << _SHIFTS).sum(axis=1, dtype=np.uint64)
+        void[maybe] = (length < _WINDOW) & np.isin(packed, _VOID_PACKED)
+    steps = np.where(self_closing | void, 0, np.where(closing, -1, 1))
+    # The depth never goes below 0: the running sum less its lowest point so far (if below 0).
+    total = np.cumsum(steps)
+    return int(max(0, (total - np.minimum.accumulate(np.minimum(total, 0))).max()))
+
+
+def _codes(html: str) -> Any:
+    """The page's character codes, past 255 as 255 (no tag character), and _WINDOW + 2 zeros."""
+    if html.isascii():
+        data = np.frombuffer(html.encode("ascii"), dtype=np.uint8)
+    else:
+        wide = np.frombuffer(html.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        data = np.minimum(wide, 255).astype(np.uint8)
+    return np.concatenate([data, np.zeros(_WINDOW + 2, dtype=np.uint8)])
+
+
+def _tag_spans(codes: Any) -> tuple[Any, Any, Any]:
+    """Where each tag's name starts, where its ">" is, and whether it is an end tag.
+
+    A "<" starts a tag when "/" or not, then a letter, follow it and a ">" comes later; a "<"
+    between a tag's "<" and its ">" is inside it (the first of those that starts a tag wins).
+    """
+    opens = np.flatnonzero(codes == 60)
+    closes = np.flatnonzero(codes == 62)
+    following = np.searchsorted(closes, opens)
+    opens = opens[following < len(closes)]
+    ends = closes[following[: len(opens)]]
+    closing = codes[opens + 1] == 47
+    starts = opens + 1 + closing
+    tag = _LETTERS[codes[starts]]
+    starts, ends, closing = starts[tag], ends[tag], closing[tag]
+    first = np.ones(len(ends), dtype=bool)
+    first[1:] = ends[1:] != ends[:-1]
+    return starts[first], ends[first], closing[first]
 
 
 @dataclass
@@ -221,13 +283,14 @@ class _Extractor:
         self.capture: list[list[str]] = []
 
     def text(self, value: str, role: _Role) -> None:
-        if role != self.pending_role:
+        if role is not self.pending_role and role != self.pending_role:
             if self.pending:
                 self.flush()
             self.pending_role = role
         self.pending.append(value)
-        for target in self.capture:
-            target.append(value)
+        if self.capture:
+            for target in self.capture:
+                target.append(value)
 
     def flush(self) -> None:
         """End the line being written."""
@@ -240,8 +303,8 @@ class _Extractor:
                 line = line[:-1]  # one space and printable ASCII otherwise: nothing to collapse
             if line:
                 start = self.length + 1 if self.lines else 0
-                self.length = start + len(line)
-                self.lines.append((start, self.length, line, role))
+                self.length = end = start + len(line)
+                self.lines.append((start, end, line, role))
             self.pending = []
             self.pending_role = None
 
@@ -286,17 +349,20 @@ def parse_html_page(html: str, *, name: str = "<page>") -> Page:
     root = tree.body or tree.root
     if root is None:
         raise InputError(f"{name}: the HTML page holds no text")
-    found = _find_structure(tree)
-    extractor = _Extractor()
-    comments: list[_HtmlComment] = []
-    _walk(root, found, extractor, comments)
-    extractor.flush()
-    text = "\n".join(line for _, _, line, _ in extractor.lines)
-    if not text.strip():
-        raise InputError(f"{name}: the HTML page holds no text (only markup, scripts or styles)")
-    if not found.article and not found.comments:
-        return _fallback(text, extractor.lines)
-    return _assemble(text, extractor.lines, comments)
+    with collector_paused():
+        found = _find_structure(tree)
+        extractor = _Extractor()
+        comments: list[_HtmlComment] = []
+        _walk(root, found, extractor, comments)
+        extractor.flush()
+        text = "\n".join(line for _, _, line, _ in extractor.lines)
+        if not text.strip():
+            raise InputError(
+                f"{name}: the HTML page holds no text (only markup, scripts or styles)"
+            )
+        if not found.article and not found.comments:
+            return _fallback(text, extractor.lines)
+        return _assemble(text, extractor.lines, comments)
 
 
 @dataclass
@@ -322,11 +388,12 @@ def _find_structure(tree: Any) -> _Found:
     """Locate comments, the article and its body and headline by the common markup."""
     found = _Found()
     for content in tree.css(".comment-content, .comment-body"):
-        owner = _nearest(
-            content,
-            lambda n: n.tag in ("li", "article", "div") and "comment" in _classes(n),
-        )
-        if owner is not None:
+        owner = content  # the nearest li, article or div of class "comment", itself included
+        while owner is not None and owner.is_element_node:
+            if owner.tag in ("li", "article", "div") and "comment" in _classes(owner):
+                break
+            owner = owner.parent
+        if owner is not None and owner.is_element_node:
             found.comments[owner.mem_id] = "wp"
             if "comment-content" in _classes(content):
                 found.contents.add(content.mem_id)
@@ -345,7 +412,12 @@ def _find_structure(tree: Any) -> _Found:
             found.contents.add(message.mem_id)
 
     def outside_comments(node: Any) -> bool:
-        return _nearest(node, lambda n: n.mem_id in found.comments) is None
+        comments = found.comments
+        while node is not None and node.is_element_node:
+            if node.mem_id in comments:
+                return False
+            node = node.parent
+        return True
 
     article = None
     for candidate in tree.css("article, main, [role=main]"):
@@ -459,42 +531,41 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
     node = root.child
     root_id = root.mem_id
     while node is not None:
-        if node.is_text_node:
+        tag = node.tag
+        kind = _TAG_KIND.get(tag) or (_INLINE if node.is_element_node else _SKIP)
+        if kind is _TEXT:
             value = node.text_content
             if value:
                 if text_role is None:
-                    text_role = _line_role(role if len(role) < 4 else role[:3], comments)
+                    text_role = _line_role(role[:3], comments)
                 extractor.text(value, text_role)
-        elif node.is_element_node:
-            tag = node.tag
-            kind = _TAG_KIND.get(tag, _INLINE)
-            if kind is not _SKIP:
-                block = kind is _BLOCK
-                if block and extractor.pending:
+        elif kind is not _SKIP:
+            block = kind is _BLOCK
+            if block and extractor.pending:
+                extractor.flush()
+            captures = len(capture)
+            if role[0] == "comment" and role[2] == "content" and node.mem_id not in news:
+                new_role = role  # what _role_of says inside a comment's content
+            else:
+                new_role = _role_of(node, tag, role, found, comments, extractor)
+            child = node.child
+            if tag == "br":
+                if extractor.pending:
                     extractor.flush()
-                captures = len(capture)
-                if role[0] == "comment" and role[2] == "content" and node.mem_id not in news:
-                    new_role = role  # what _role_of says inside a comment's content
-                else:
-                    new_role = _role_of(node, tag, role, found, comments, extractor)
-                child = node.child
-                if tag == "br":
-                    if extractor.pending:
-                        extractor.flush()
-                elif child is None or (child.next is None and child.is_text_node):
-                    # No descent into a leaf ("<p>text</p>"): its text, then leave it.
-                    if child is not None and (value := child.text_content):
-                        inner = new_role if len(new_role) < 4 else new_role[:3]
-                        extractor.text(value, _line_role(inner, comments))
-                    if len(capture) > captures:
-                        del capture[captures:]
-                    if block and child is not None and extractor.pending:
-                        extractor.flush()
-                else:
-                    stack.append((role, block, len(capture) - captures))
-                    role, text_role, node = new_role, None, child
-                    continue
-        while node.next is None:  # climb: leave every element whose last child this was
+            elif child is None or (child.next is None and child.is_text_node):
+                # No descent into a leaf ("<p>text</p>"): its text, then leave it.
+                if child is not None and (value := child.text_content):
+                    extractor.text(value, _line_role(new_role[:3], comments))
+                if len(capture) > captures:
+                    del capture[captures:]
+                if block and child is not None and extractor.pending:
+                    extractor.flush()
+            else:
+                stack.append((role, block, len(capture) - captures))
+                role, text_role, node = new_role, None, child
+                continue
+        following = node.next  # (each .next makes a new node object: asked once)
+        while following is None:  # climb: leave every element whose last child this was
             node = node.parent
             if node is None or node.mem_id == root_id or not stack:
                 return
@@ -504,7 +575,8 @@ def _walk(root: Any, found: _Found, extractor: _Extractor, comments: list[_HtmlC
                 del capture[len(capture) - pushed :]
             if block and extractor.pending:
                 extractor.flush()
-        node = node.next
+            following = node.next
+        node = following
 
 
 def _line_role(role: _Role, comments: list[_HtmlComment]) -> _Role:
@@ -579,7 +651,7 @@ def _assemble(
         text,
         tuple(article),
         tuple(comments),
-        tuple(sorted(other, key=lambda b: b.start)),
+        tuple(sorted(other, key=_START)),
         "html",
     )
 
@@ -599,7 +671,9 @@ def _comment(
         time = next((t for h in header_lines if (t := _time_of(h[2])) is not None), None)
     header_start = header_lines[0][0] if header_lines else None
     header_end = header_lines[-1][1] if header_lines else None
-    runs = _runs(item.body)
+    body = item.body
+    # Line numbers only grow: consecutive ones make a single run.
+    runs = [body] if body and body[-1] - body[0] + 1 == len(body) else _runs(body)
     for run in runs[1:]:
         for n in run:
             start, end, line, _ = lines[n]

@@ -667,9 +667,7 @@ def _scan(text: str) -> list[_Line] | None:
     sentence and starts no boilerplate word or reply marker (most lines of running text) is
     known to be plain without any pattern, and only the first line of a run gets an object.
     """
-    if ("\r" in text and text.count("\r") != text.count("\r\n")) or any(
-        c in text for c in _OTHER_BREAKS
-    ):
+    if _other_breaks(text):
         return None
     raws = text.split("\n")
     items: list[_Line] = []
@@ -727,6 +725,13 @@ def _remember_shapes(stripped: str, known: dict[str, _Shapes], memo: _Memo) -> _
 
 
 _M_ENDS = ("m.", "M.")  # "3 p.m.": a time, not the end of a sentence
+
+
+def _other_breaks(text: str) -> bool:
+    """Whether ``text`` breaks a line at anything but "\\n" and "\\r\\n"."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return True
+    return any(c in text for c in _OTHER_BREAKS)
 
 
 def _plain(line: str) -> bool:

@@ -517,6 +517,63 @@ def test_a_thousand_comment_wordpress_thread():
     assert replies[0].time is None
 
 
+_TAG_NAME = r"[a-zA-Z][a-zA-Z0-9-]*(?![a-zA-Z0-9-])"
+#: The tag scan as a pattern: every tag up to its first ">", the group its name as written (with
+#: the "/" of an end tag), empty when the tag closes itself.
+_TAG = re.compile(rf"<(?:(/?{_TAG_NAME})(?:[^>]*[^/>])?>|/?{_TAG_NAME}(?:[^>]*[^>])?>)")
+
+
+def depth_by_pattern(html: str) -> int:
+    """The pre-check's depth, read tag by tag with a pattern (the way it was first written)."""
+    from classifier.html_page import _VOID_OR_OPTIONAL
+
+    depth = deepest = 0
+    for tag in _TAG.findall(html, 0, html.rfind(">") + 1):
+        name = tag.removeprefix("/").lower()
+        if not tag or name in _VOID_OR_OPTIONAL:
+            continue
+        if not tag.startswith("/"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+_TAG_SOUP = st.lists(
+    st.sampled_from(
+        [
+            "<", ">", "/", "a", "B", "1", "-", " ", '"', "p", "li", "div", "<div>", "</div>",
+            "<br/>", "<p>", "</P>", "</LI>", "<b>", "</b>", "<a href='x>y'>", "é", "<é>", "<!--",
+            "-->", "<colgroup>", "</colgroup >", "<optgroupx>", "<3", "< a>", "</ a>", "<a/ >",
+            "<a/>", "</a/>", "<p-x>", "<p1>", "</body>", "<hr>", "\U0001f600", "\u2028", "<a <b>",
+            "<x<div>", "</div <p>", "<<div>>",
+        ]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, derandomize=True)
+@given(_TAG_SOUP)
+def test_the_depth_pre_check_counts_as_a_tag_by_tag_scan_does(html):
+    from classifier.html_page import _depth
+
+    assert _depth(html) == depth_by_pattern(html)
+
+
+def test_the_depth_pre_check_on_tags_inside_tags_and_names_of_every_length():
+    from classifier.html_page import _depth
+
+    cases = [
+        "<div <div>x", "<div<div>", "<b</b>", "</div <div>", "<<div>>", "<div title='<p>'>",
+        "<optgroup>" * 3, "<optgroups>" * 3, "<colgroup-x>" * 2, "<LI>" * 4, "<Body>",
+        "<div>" * 5 + "</div>" * 7 + "<div>" * 2, "<a/><a /><a/ ><a></a>", "é<div>\u2028<p>",
+    ]  # fmt: skip
+    for html in cases:
+        assert _depth(html) == depth_by_pattern(html), html
+
+
 def test_html_without_any_structure_falls_back_to_the_text_rule():
     html = (
         "<html><body><p>The ferry resumed on Monday after repairs, the operator said.</p>"
