@@ -19,6 +19,7 @@ report.
 from __future__ import annotations
 
 import argparse
+import compileall
 import csv
 import json
 import os
@@ -1284,7 +1285,9 @@ def render_markdown(report: Report) -> str:
         "",
         "Whole-process rows: wall time from spawn to exit, median and minimum over the runs, and "
         f"the largest peak RSS ({rss_method()}). Every child runs with `XDG_CONFIG_HOME` pointed at "
-        "a temporary folder, so no real default model is read or written.",
+        "a temporary folder, so no real default model is read or written. credscore's own "
+        "packages are byte-compiled first (`compileall`, as `pip install` does), so no start "
+        "is timed compiling them from source.",
         "",
         "## Targets (issue 15)",
         "",
@@ -1480,6 +1483,23 @@ def _credscore() -> str:
     return str(beside) if beside.exists() else "credscore"
 
 
+def compile_bytecode() -> list[str]:
+    """Byte-compile credscore's own packages where they are imported from, as ``pip install``
+    does for a regular install, and return their folders.
+
+    Without it an editable install run with ``PYTHONDONTWRITEBYTECODE`` set (or from a
+    read-only checkout) compiles every module from source at each start: a cold ``credscore
+    score`` measured 0.40 s that way and 0.29 s with bytecode on this machine, which is no
+    start a user's install makes twice."""
+    import classifier
+    import training
+
+    folders = [str(Path(package.__file__).parent) for package in (classifier, training)]
+    for folder in folders:
+        compileall.compile_dir(folder, quiet=1)
+    return folders
+
+
 def _child_env(tmp: Path) -> dict[str, str]:
     """The environment of every child: user folders in ``tmp``, no model chosen by the caller."""
     env = dict(os.environ)
@@ -1533,6 +1553,7 @@ def benchmark(args: argparse.Namespace, command_line: str) -> Report:
         labels=args.labels,
         load=(os.getloadavg()[0], 0.0),
     )
+    compile_bytecode()
     credscore = _credscore()
     python = sys.executable
     labels = str(Path(args.labels).resolve()) if args.labels else ""
